@@ -1,0 +1,55 @@
+# keras-course: `make demo` sets everything up and grades the demo; `make test` runs the suite.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# nbgrader calls alembic from the environment's bin; every tool's home stays in the project.
+export PATH := $(BIN):$(PATH)
+export KERAS_HOME := $(CURDIR)/.cache/keras
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export IPYTHONDIR := $(CURDIR)/.cache/ipython
+export JUPYTER_CONFIG_DIR := $(CURDIR)/.cache/jupyter/config
+export JUPYTER_DATA_DIR := $(CURDIR)/.cache/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter/runtime
+export TF_CPP_MIN_LOG_LEVEL := 3
+# The banknotes come from this mirror folder when it exists (no download needed).
+MIRROR := $(abspath $(CURDIR)/../shared/datasets)
+ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
+export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
+endif
+
+.PHONY: install demo test lint format stubs data calibrate clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+data: install
+	$(BIN)/keras-course data exercises
+
+demo: data
+	$(BIN)/keras-course demo
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check graders tests datasets
+	$(BIN)/ruff format --check graders tests datasets
+
+format: install
+	$(BIN)/ruff format graders tests datasets
+
+stubs: install
+	$(BIN)/keras-course stubs
+
+calibrate: install
+	$(BIN)/python -m keras_course.calibrate --seeds 20
+
+clean:
+	rm -rf .cache build *.egg-info

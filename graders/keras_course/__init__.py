@@ -1,0 +1,3 @@
+"""keras-course: autograded exercises for chapter 1 of 'Introduction to Deep Learning with Keras'."""
+
+__version__ = "0.1.0"

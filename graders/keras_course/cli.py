@@ -1,0 +1,158 @@
+"""The `keras-course` command: list, check, grade, demo, plus data and stubs for maintainers.
+
+Exit codes: 0 full marks (or success), 1 not full marks, 2 bad input with a one-line error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from keras_course.config import CourseError, load_course
+from keras_course.results import checklist, summary_table, to_csv, to_json, to_junit, write_atomic
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    course = load_course()
+    width = max(len(i) for i in course.exercises)
+    for exercise in course.exercises.values():
+        print(f"{exercise.id:<{width}}  {exercise.max_score:>4g} pts  {exercise.title}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from keras_course.grading import exercise_of, grade_in_process
+    from keras_course.runner import read_notebook
+
+    notebook = Path(args.notebook)
+    exercise_id = exercise_of(notebook, args.exercise)
+    read_notebook(notebook)  # bad input fails here, before any kernel starts
+    result = grade_in_process(notebook, exercise_id, "", args.seed, args.timeout)
+    if args.json:
+        print(to_json([result]))
+    else:
+        print(checklist(result, color=sys.stdout.isatty()))
+    return 0 if result.score == result.max_score and not result.error else 1
+
+
+def write_reports(results: list, args: argparse.Namespace) -> None:
+    exercises = list(load_course().exercises)
+    if args.json:
+        write_atomic(Path(args.json), to_json(results))
+    if args.csv:
+        write_atomic(Path(args.csv), to_csv(results, exercises))
+    if args.junit:
+        write_atomic(Path(args.junit), to_junit(results))
+    print(summary_table(results, exercises))
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from keras_course.batch import grade_folder
+
+    def progress(result) -> None:
+        note = f" ({result.error})" if result.error else ""
+        print(
+            f"graded {result.learner}/{result.exercise}: "
+            f"{result.score:g}/{result.max_score:g}{note}",
+            file=sys.stderr,
+        )
+
+    results = grade_folder(Path(args.folder), args.jobs, args.seed, args.timeout, progress)
+    write_reports(results, args)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from keras_course.batch import grade_folder
+    from keras_course.paths import SAMPLES, SOLUTIONS
+
+    with tempfile.TemporaryDirectory(prefix="keras-course-demo-") as tmp:
+        folder = Path(tmp)
+        shutil.copytree(SOLUTIONS, folder / "reference", ignore=shutil.ignore_patterns("*.csv"))
+        for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+            shutil.copytree(sample, folder / sample.name)
+        print(f"Grading the reference solutions and the samples in {SAMPLES} ...", flush=True)
+        results = grade_folder(folder, args.jobs)
+    for result in results:
+        if result.learner != "reference" and result.score < result.max_score:
+            print(checklist(result))
+    print()
+    write_reports(results, args)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from keras_course import data
+
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = sorted({name for ex in load_course().exercises.values() for name in ex.data})
+    for name in names:
+        print(f"wrote {data.write_learner_file(name, folder)}")
+    return 0
+
+
+def cmd_stubs(args: argparse.Namespace) -> int:
+    from keras_course.stubs import write_stubs
+
+    for path in write_stubs(list(load_course().exercises)):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keras-course", description="Autograded exercises for Introduction to Deep Learning with Keras."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list the exercises and their points").set_defaults(func=cmd_list)
+
+    check = sub.add_parser("check", help="grade one notebook and show what to fix")
+    check.add_argument("notebook")
+    check.add_argument("--exercise", help="exercise id (default: the file name)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument("--seed", type=int, default=None)
+    check.add_argument("--timeout", type=float, default=None, help="seconds for the notebook")
+    check.set_defaults(func=cmd_check)
+
+    def report_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", help="write the results as JSON to this file")
+        p.add_argument("--csv", help="write the gradebook CSV to this file")
+        p.add_argument("--junit", help="write JUnit XML to this file")
+        p.add_argument("--jobs", type=int, default=None, help="notebooks graded at once")
+
+    grade = sub.add_parser("grade", help="grade a folder with one sub-folder per learner")
+    grade.add_argument("folder")
+    report_options(grade)
+    grade.add_argument("--seed", type=int, default=None)
+    grade.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
+    grade.set_defaults(func=cmd_grade)
+
+    demo = sub.add_parser("demo", help="grade the reference solutions and the sample submissions")
+    report_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    data = sub.add_parser("data", help="write the data files the notebooks read into a folder")
+    data.add_argument("folder")
+    data.set_defaults(func=cmd_data)
+
+    sub.add_parser("stubs", help="regenerate exercises/ from solutions/").set_defaults(func=cmd_stubs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"keras-course: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("keras-course: interrupted", file=sys.stderr)
+        return 130

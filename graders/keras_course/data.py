@@ -1,0 +1,156 @@
+"""The course's data: fetch and verify the UCI banknotes, hand out learner files and held-out sets.
+
+- banknotes: the real UCI Banknote Authentication data. It is downloaded once with
+  `keras.utils.get_file`, from UCI or from the mirror folder that KERAS_COURSE_DATA_MIRROR
+  names, cached under .cache/datasets, and verified by its parsed values.
+- darts and irrigation: the course's own generated files in datasets/ (see datasets/generate.py).
+- held-out sets: data no notebook ever loads, read only by the graders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from keras_course.config import CourseError
+from keras_course.paths import CACHE, DATASETS, HELDOUT
+
+BANKNOTES_ORIGIN = (
+    "https://archive.ics.uci.edu/ml/machine-learning-databases/00267/"
+    "data_banknote_authentication.txt"
+)
+BANKNOTES_FILE = "data_banknote_authentication.txt"
+BANKNOTES_COLUMNS = ("variance", "skewness", "curtosis", "entropy", "class")
+BANKNOTES_ROWS = 1372
+BANKNOTES_CLASS_COUNTS = (762, 610)
+# sha256 of the parsed values, rounded to 5 decimals, as little-endian float64 bytes
+BANKNOTES_VALUES_SHA256 = "d3e1bbb91eaee6bf88af6f913793fe9e5dd6c5257c609cc8095006f8e6a254a8"
+# the held-out share of the banknotes that the graders keep back from the notebooks
+BANKNOTES_HELDOUT_FRACTION = 0.2
+BANKNOTES_SPLIT_SEED = 7
+MIRROR_ENV = "KERAS_COURSE_DATA_MIRROR"
+MIRROR_NAMES = ("banknotes.csv", BANKNOTES_FILE)
+
+
+def parse_banknotes(text: str, source: str) -> np.ndarray:
+    """Parse the UCI file, with or without a header row, into a (rows, 5) float array."""
+    rows = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        fields = [f.strip() for f in line.split(",")]
+        if number == 1 and fields and fields[0].lower() == "variance":
+            names = tuple(f.lower() for f in fields)
+            if names != BANKNOTES_COLUMNS:
+                raise CourseError(f"{source}: unexpected columns {', '.join(names)}")
+            continue
+        if len(fields) != 5:
+            raise CourseError(f"{source}: line {number} has {len(fields)} fields, not 5")
+        try:
+            rows.append([float(f) for f in fields])
+        except ValueError:
+            raise CourseError(f"{source}: line {number} is not numeric: {line.strip()}") from None
+    return np.array(rows, dtype=np.float64).reshape(-1, 5)
+
+
+def banknotes_checksum(values: np.ndarray) -> str:
+    return hashlib.sha256(np.round(values, 5).astype("<f8").tobytes()).hexdigest()
+
+
+def verify_banknotes(values: np.ndarray, source: str) -> None:
+    """Raise CourseError unless these are exactly the UCI banknotes."""
+    if len(values) != BANKNOTES_ROWS:
+        raise CourseError(f"{source}: {len(values)} rows, expected {BANKNOTES_ROWS}")
+    counts = tuple(int((values[:, 4] == c).sum()) for c in (0, 1))
+    if counts != BANKNOTES_CLASS_COUNTS:
+        raise CourseError(f"{source}: class counts {counts}, expected {BANKNOTES_CLASS_COUNTS}")
+    digest = banknotes_checksum(values)
+    if digest != BANKNOTES_VALUES_SHA256:
+        raise CourseError(f"{source}: values differ from the UCI original (sha256 {digest})")
+
+
+def _banknotes_origin() -> str:
+    mirror = os.environ.get(MIRROR_ENV)
+    if not mirror:
+        return BANKNOTES_ORIGIN
+    for name in MIRROR_NAMES:
+        candidate = Path(mirror).expanduser().resolve() / name
+        if candidate.is_file():
+            return candidate.as_uri()
+    raise CourseError(f"{mirror}: the {MIRROR_ENV} folder has none of {', '.join(MIRROR_NAMES)}")
+
+
+def fetch_banknotes(cache_dir: Path = CACHE, origin: str | None = None) -> np.ndarray:
+    """The verified banknotes, downloaded on first use and cached."""
+    cached = cache_dir / "datasets" / BANKNOTES_FILE
+    if not cached.is_file():
+        import keras  # only on the first download: importing it costs seconds
+
+        origin = origin or _banknotes_origin()
+        try:
+            path = keras.utils.get_file(
+                fname=BANKNOTES_FILE, origin=origin, cache_dir=str(cache_dir)
+            )
+        except Exception as exc:  # get_file wraps network errors in several types
+            raise CourseError(f"could not download the banknotes from {origin}: {exc}") from None
+        cached = Path(path)
+    values = parse_banknotes(cached.read_text(encoding="utf-8"), str(cached))
+    try:
+        verify_banknotes(values, str(cached))
+    except CourseError:
+        cached.unlink()  # a bad download must not poison the cache
+        raise
+    return values
+
+
+def _banknotes_split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(BANKNOTES_SPLIT_SEED).permutation(len(values))
+    cut = int(round(len(values) * BANKNOTES_HELDOUT_FRACTION))
+    return values[np.sort(order[cut:])], values[np.sort(order[:cut])]
+
+
+def write_learner_file(name: str, folder: Path) -> Path:
+    """Write one data file that a notebook may read into folder."""
+    target = folder / name
+    if name == "banknotes.csv":
+        course_rows, _ = _banknotes_split(fetch_banknotes())
+        lines = [",".join(BANKNOTES_COLUMNS)]
+        lines += [",".join(f"{v:g}" for v in row[:4]) + f",{int(row[4])}" for row in course_rows]
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elif (DATASETS / name).is_file():
+        shutil.copyfile(DATASETS / name, target)
+    else:
+        raise CourseError(f"no data file named {name} in {DATASETS}")
+    return target
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Inputs and labels that no notebook sees."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+def heldout(exercise_id: str) -> HeldOut:
+    """The held-out data the graders judge one exercise's trained model on."""
+    import pandas as pd
+
+    if exercise_id == "meteor_orbit":
+        # points between the training time steps, across the whole training range
+        t = np.arange(-10, 10, 0.01) + 0.005
+        return HeldOut(t.reshape(-1, 1), (t**2).reshape(-1, 1))
+    if exercise_id == "dollar_bills":
+        _, rows = _banknotes_split(fetch_banknotes())
+        return HeldOut(rows[:, :4], rows[:, 4:5])
+    if exercise_id == "darts":
+        frame = pd.read_csv(HELDOUT / "darts.csv")
+        codes = pd.Categorical(frame["competitor"]).codes.astype(int)
+        return HeldOut(frame[["xCoord", "yCoord"]].to_numpy(), codes)
+    if exercise_id == "irrigation":
+        frame = pd.read_csv(HELDOUT / "irrigation_machine.csv", index_col=0)
+        return HeldOut(frame.iloc[:, :20].to_numpy(), frame.iloc[:, 20:].to_numpy())
+    raise CourseError(f"exercise '{exercise_id}' has no held-out data")

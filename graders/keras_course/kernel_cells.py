@@ -1,0 +1,125 @@
+"""The two cells the grader adds around a learner's notebook: a seeding prelude and an export.
+
+Both run inside the learner's kernel. The prelude seeds Python, NumPy and (when the notebook
+uses it) Keras. The export writes the variables the graders read as plain data: a Keras model
+in Keras's own `.keras` format, arrays as `.npy`, data frames column by column, and plain
+values in `manifest.json`. The checks then run in the grader's process on that data alone.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+
+
+def prelude_source(seed: int, uses_keras: bool) -> str:
+    """Code that seeds the kernel before the learner's first cell."""
+    lines = [
+        "import os as _kc_os, random as _kc_random, warnings as _kc_warnings",
+        "_kc_warnings.filterwarnings('ignore')",
+        f"_kc_random.seed({seed})",
+        "import numpy as _kc_np",
+        f"_kc_np.random.seed({seed})",
+    ]
+    if uses_keras:
+        lines += [
+            "import absl.logging as _kc_absl",
+            "_kc_absl.set_verbosity(_kc_absl.ERROR)",
+            "import keras as _kc_keras",
+            f"_kc_keras.utils.set_random_seed({seed})",
+            "_kc_keras.config.disable_interactive_logging()",
+        ]
+    lines.append("del _kc_os, _kc_random, _kc_warnings, _kc_np")
+    return "\n".join(lines)
+
+
+def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's kernel
+    import json
+    import os
+    import sys
+
+    import numpy as np
+
+    os.makedirs(outdir, exist_ok=True)
+    keras = sys.modules.get("keras")
+    pandas = sys.modules.get("pandas")
+
+    def save_array(values, filename):
+        array = np.asarray(values)
+        if array.dtype == object:
+            array = np.asarray(array.tolist())
+        if array.dtype == object:
+            raise TypeError("it holds Python objects, not numbers")
+        if array.nbytes > max_array_bytes:
+            raise ValueError(f"it is too large ({array.nbytes} bytes)")
+        np.save(os.path.join(outdir, filename), array, allow_pickle=False)
+        return filename
+
+    def save_column(series, stem):
+        entry = {"dtype": str(series.dtype)}
+        if str(series.dtype) == "category":
+            entry["categories"] = [str(c) for c in series.cat.categories]
+            entry["file"] = save_array(series.cat.codes.to_numpy(), stem + ".npy")
+        elif series.dtype == object:
+            entry["file"] = save_array(series.astype(str).to_numpy(dtype=str), stem + ".npy")
+        else:
+            entry["file"] = save_array(series.to_numpy(), stem + ".npy")
+        return entry
+
+    def describe(name, value):
+        if keras is not None and isinstance(value, keras.Model):
+            filename = name + ".keras"
+            value.save(os.path.join(outdir, filename))
+            return {
+                "kind": "keras_model",
+                "file": filename,
+                "type": type(value).__name__,
+                "built": bool(value.built),
+                "compiled": bool(getattr(value, "compiled", False)),
+            }
+        if keras is not None and isinstance(value, keras.layers.Layer):
+            return {"kind": "other", "type": type(value).__name__}
+        if pandas is not None and isinstance(value, pandas.DataFrame):
+            columns = {
+                str(col): save_column(value[col], f"{name}__{i}")
+                for i, col in enumerate(value.columns)
+            }
+            return {"kind": "dataframe", "columns": columns, "shape": list(value.shape)}
+        if pandas is not None and isinstance(value, pandas.Series):
+            return {"kind": "series", "column": save_column(value, name), "name": str(value.name)}
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return {"kind": "value", "value": value, "type": type(value).__name__}
+        if isinstance(value, np.generic):
+            return {"kind": "value", "value": value.item(), "type": type(value).__name__}
+        if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__array__"):
+            return {"kind": "array", "file": save_array(value, name + ".npy")}
+        return {"kind": "other", "type": type(value).__name__}
+
+    manifest = {}
+    for name in names:
+        if name not in namespace:
+            manifest[name] = {"kind": "missing"}
+            continue
+        try:
+            manifest[name] = describe(name, namespace[name])
+        except Exception as exc:  # the learner's value could not be written: say why
+            manifest[name] = {
+                "kind": "unexportable",
+                "type": type(namespace[name]).__name__,
+                "reason": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+            }
+    with open(os.path.join(outdir, "manifest.json"), "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle)
+
+
+def export_source(names: tuple[str, ...], outdir: Path) -> str:
+    """Code that exports the named variables of the learner's namespace into outdir."""
+    return (
+        inspect.getsource(_export).replace("def _export(", "def _kc_export(", 1)
+        + f"\n_kc_export({json.dumps(list(names))}, {json.dumps(str(outdir))}, globals(), "
+        + f"{MAX_ARRAY_BYTES})\ndel _kc_export\n"
+    )

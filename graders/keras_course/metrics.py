@@ -1,0 +1,36 @@
+"""The held-out measures the graders judge trained models by, computed with NumPy.
+
+The graders compare these to the thresholds in course.toml; the calibration script
+(keras_course.calibrate) computes the same measures over many seeds to set those thresholds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_course.data import heldout
+from keras_course.keras_file import SavedModel
+
+MEASURES = {
+    "meteor_orbit": "trained_loss",
+    "dollar_bills": "heldout_accuracy",
+    "darts": "heldout_accuracy",
+    "irrigation": "heldout_accuracy",
+}
+
+
+def heldout_measure(exercise_id: str, model: SavedModel) -> float:
+    """Mean squared error (meteor_orbit) or accuracy (the classifiers) on held-out data."""
+    data = heldout(exercise_id)
+    predictions = model.predict(data.x)
+    if exercise_id == "meteor_orbit":
+        return float(np.mean((predictions - data.y) ** 2))
+    if exercise_id == "darts":
+        return float(np.mean(np.argmax(predictions, axis=1) == data.y))
+    return float(np.mean((predictions > 0.5) == (data.y > 0.5)))
+
+
+def orbit_error(orbit: np.ndarray) -> float:
+    """Mean absolute distance of a twenty-minute orbit from the scientists' y = t²."""
+    minutes = np.arange(-10, 11)
+    return float(np.mean(np.abs(np.asarray(orbit, dtype=float).reshape(-1) - minutes**2)))

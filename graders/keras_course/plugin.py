@@ -1,0 +1,158 @@
+"""The pytest plugin behind the graders: options, fixtures, and the result of each check.
+
+`pytest graders/test_darts.py --submission path/to/darts.ipynb` runs the notebook once per
+grader module (fixture `run`), and each test is one check. A check's points come from
+course.toml under the test's name without `test_`. The Gradebook collects a CheckResult per
+test, with the learner-facing message of a failure, and writes JSON with --grade-json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keras_course.config import CourseError, Exercise, load_course
+from keras_course.feedback import CheckFailed
+from keras_course.results import CheckResult, Result, to_json, write_atomic
+from keras_course.runner import RunResult, run_notebook, temporary_workdir
+from keras_course.submission import Submission
+
+GRADEBOOK = "keras_course_gradebook"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("keras-course")
+    group.addoption("--submission", help="the learner's notebook to grade")
+    group.addoption("--learner", default="", help="the learner's name, for reports")
+    group.addoption("--seed", type=int, default=None, help="seed (default: course.toml)")
+    group.addoption("--timeout", type=float, default=None, help="seconds for the notebook")
+    group.addoption("--grade-json", default=None, help="write the result as JSON here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin(GRADEBOOK):
+        config.pluginmanager.register(Gradebook(config), GRADEBOOK)
+
+
+def _exercise(module: object) -> Exercise:
+    return load_course().exercise(module.EXERCISE)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def exercise(request: pytest.FixtureRequest) -> Exercise:
+    return _exercise(request.module)
+
+
+@pytest.fixture(scope="module")
+def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
+    """The learner's notebook, run once for all the checks of this module."""
+    config = request.config
+    notebook = config.getoption("--submission")
+    if not notebook:
+        raise pytest.UsageError("give the notebook to grade with --submission PATH")
+    course = load_course()
+    seed = config.getoption("--seed")
+    timeout = config.getoption("--timeout")
+    workdir = temporary_workdir()
+    request.addfinalizer(workdir.cleanup)
+    result = run_notebook(
+        Path(notebook),
+        exercise,
+        Path(workdir.name),
+        seed=course.seed if seed is None else seed,
+        timeout=course.timeout if timeout is None else timeout,
+    )
+    config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
+    return result
+
+
+@pytest.fixture(scope="module")
+def submission(exercise: Exercise, run: RunResult) -> Submission:
+    return Submission(exercise, run)
+
+
+@pytest.fixture(scope="module")
+def thresholds(exercise: Exercise) -> dict[str, float]:
+    return exercise.thresholds
+
+
+class Gradebook:
+    """Collects one CheckResult per test and builds the Result."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.checks: dict[str, CheckResult] = {}
+        self.exercise: Exercise | None = None
+        self.run: RunResult | None = None
+        self.error: str | None = None
+
+    def record_run(self, run: RunResult) -> None:
+        self.run = run
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "teardown" or not item.name.startswith("test_"):
+            return
+        if report.when == "setup" and report.passed:
+            return
+        try:
+            self.exercise = _exercise(item.module)
+        except (AttributeError, CourseError) as exc:
+            self.error = f"{item.nodeid}: {exc}"
+            return
+        name = item.name.removeprefix("test_")
+        max_points = self.exercise.checks.get(name, 0.0)
+        passed = report.passed
+        if passed:
+            doc = (item.obj.__doc__ or name).strip().splitlines()[0]
+            feedback = doc
+        elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed):
+            feedback = str(call.excinfo.value)
+        elif call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):
+            feedback = str(call.excinfo.value).split("\nassert")[0].strip() or "check failed"
+        elif call.excinfo is not None:
+            exc = call.excinfo.value
+            feedback = f"The grader could not finish this check ({type(exc).__name__}: {exc})."
+        else:
+            feedback = "check failed"
+        self.checks[name] = CheckResult(
+            name=name,
+            passed=passed,
+            points=max_points if passed else 0.0,
+            max_points=max_points,
+            feedback=feedback,
+        )
+
+    def result(self) -> Result:
+        exercise = self.exercise
+        assert exercise is not None, "no grader test ran"
+        checks = [
+            self.checks.get(name)
+            or CheckResult(name, False, 0.0, points, "This check did not run.")
+            for name, points in exercise.checks.items()
+        ]
+        run = self.run
+        return Result(
+            learner=self.config.getoption("--learner"),
+            exercise=exercise.id,
+            score=float(sum(c.points for c in checks)),
+            max_score=exercise.max_score,
+            error=self.error or (run.error if run else None),
+            checks=checks,
+            cell_errors=[e.describe() for e in run.cell_errors] if run else [],
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        target = self.config.getoption("--grade-json")
+        if target and self.exercise is not None:
+            write_atomic(Path(target), to_json([self.result()]))
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.exercise is not None:
+            from keras_course.results import checklist
+
+            terminalreporter.write_sep("=", "keras-course")
+            terminalreporter.write_line(checklist(self.result()))

@@ -1,0 +1,57 @@
+"""Grader for 'Counting parameters': Dense(5) relu on 3 inputs, Dense(1), and the hidden count."""
+
+from keras_course.checks import (
+    expect_activations,
+    expect_dense_units,
+    expect_input_shape,
+    expect_parameters,
+)
+from keras_course.feedback import fail
+
+EXERCISE = "counting_parameters"
+
+
+def test_layers(submission):
+    """Two Dense layers, with 5 and 1 units."""
+    expect_dense_units(submission.model(), [5, 1])
+
+
+def test_activations(submission):
+    """The hidden layer uses relu and the output layer has no activation."""
+    expect_activations(submission.model(), ["relu", None])
+
+
+def test_input_shape(submission):
+    """The model takes 3 inputs."""
+    expect_input_shape(submission.model(), 3)
+
+
+def test_parameters(submission):
+    """The model has 26 parameters."""
+    expect_parameters(submission.model(), 26)
+
+
+def test_hidden_layer_params(submission):
+    """hidden_layer_params is 20: 3 inputs × 5 units plus 5 biases."""
+    value = submission.value("hidden_layer_params")
+    kind = submission.value_type("hidden_layer_params")
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail(
+            f"`hidden_layer_params` should be a whole number (an int); yours is the {kind} "
+            f"{value!r}. Write the number itself, for example `hidden_layer_params = 7`."
+        )
+    if value == 26:
+        fail(
+            "`hidden_layer_params` is 26, the parameters of the whole model. Count only the "
+            "hidden layer: its weights (inputs × units) plus its biases (one per unit)."
+        )
+    if value == 15:
+        fail(
+            "`hidden_layer_params` is 15: you counted the weights (3 inputs × 5 units) but not "
+            "the biases. Each of the 5 units also has one bias."
+        )
+    if value != 20:
+        fail(
+            f"`hidden_layer_params` should be the hidden layer's parameter count; yours is "
+            f"{value}. Count its weights (inputs × units) plus its biases (one per unit)."
+        )

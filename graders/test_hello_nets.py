@@ -1,0 +1,30 @@
+"""Grader for 'Hello nets!': a Dense(10) relu layer on 2 inputs, then a Dense(1) output."""
+
+from keras_course.checks import (
+    expect_activations,
+    expect_dense_units,
+    expect_input_shape,
+    expect_parameters,
+)
+
+EXERCISE = "hello_nets"
+
+
+def test_layers(submission):
+    """Two Dense layers, with 10 and 1 units."""
+    expect_dense_units(submission.model(), [10, 1])
+
+
+def test_activations(submission):
+    """The hidden layer uses relu and the output layer has no activation."""
+    expect_activations(submission.model(), ["relu", None])
+
+
+def test_input_shape(submission):
+    """The model takes 2 inputs."""
+    expect_input_shape(submission.model(), 2)
+
+
+def test_parameters(submission):
+    """The model has 41 parameters."""
+    expect_parameters(submission.model(), 41)

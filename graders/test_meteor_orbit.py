@@ -1,0 +1,80 @@
+"""Grader for 'Surviving a meteor strike': a regression network that learns the orbit y = t²."""
+
+import numpy as np
+from keras_course.checks import (
+    expect_activations,
+    expect_compile,
+    expect_dense_units,
+    expect_input_shape,
+)
+from keras_course.feedback import fail
+from keras_course.metrics import heldout_measure, orbit_error
+
+EXERCISE = "meteor_orbit"
+
+
+def test_layers(submission):
+    """Four Dense layers, with 50, 50, 50 and 1 units."""
+    expect_dense_units(submission.model(), [50, 50, 50, 1])
+
+
+def test_activations(submission):
+    """Three relu hidden layers and an output layer with no activation."""
+    expect_activations(submission.model(), ["relu", "relu", "relu", None])
+
+
+def test_input_shape(submission):
+    """The model takes 1 input, the time step."""
+    expect_input_shape(submission.model(), 1)
+
+
+def test_compile(submission):
+    """Compiled with the adam optimizer and the mse loss."""
+    expect_compile(submission.model(), optimizer="adam", loss="mse")
+
+
+def test_trained_loss(submission, thresholds):
+    """The trained model follows the orbit between the measured time steps."""
+    loss = heldout_measure(EXERCISE, submission.model())
+    limit = thresholds["trained_loss"]
+    if not loss <= limit:
+        fail(
+            f"Your trained model's mean squared error on time steps between the measured ones "
+            f"is {loss:.3g}; it should be at most {limit:g}. Check that you fit the model on "
+            "time_steps and y_positions for 30 epochs."
+        )
+
+
+def test_orbit_shapes(submission):
+    """twenty_min_orbit has shape (21, 1) and eighty_min_orbit (81, 1)."""
+    for name, minutes, call in (
+        ("twenty_min_orbit", 21, "np.arange(-10, 11)"),
+        ("eighty_min_orbit", 81, "np.arange(-40, 41)"),
+    ):
+        shape = submission.array(name).shape
+        if shape != (minutes, 1):
+            fail(
+                f"`{name}` should have shape ({minutes}, 1), one prediction per minute; yours "
+                f"has shape {shape}. Predict with `model.predict({call})`."
+            )
+
+
+def test_twenty_min_orbit(submission, thresholds):
+    """twenty_min_orbit is your model's prediction and lies close to y = t²."""
+    orbit = submission.array("twenty_min_orbit").astype(float).reshape(-1)
+    minutes = np.arange(-10, 11)
+    if orbit.shape != minutes.shape:
+        fail(f"`twenty_min_orbit` should hold 21 predictions; yours holds {orbit.size}.")
+    own = submission.model().predict(minutes).reshape(-1)
+    if not np.allclose(orbit, own, rtol=1e-3, atol=1e-2):
+        fail(
+            "`twenty_min_orbit` is not what your model predicts for minutes -10 to 10. "
+            "Set it with `twenty_min_orbit = model.predict(np.arange(-10, 11))`."
+        )
+    error = orbit_error(orbit)
+    limit = thresholds["twenty_min_orbit"]
+    if not error <= limit:
+        fail(
+            f"Your twenty-minute orbit is on average {error:.3g} away from the scientists' "
+            f"orbit y = t²; it should be at most {limit:g}. Train the model for 30 epochs first."
+        )
