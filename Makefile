@@ -20,7 +20,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install demo test lint format stubs data calibrate clean
+.PHONY: install demo test test-all lint format stubs data calibrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,10 @@ demo: data
 	$(BIN)/keras-course demo
 
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -m "not training"
+
+test-all: install
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check graders tests datasets

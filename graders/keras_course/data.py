@@ -90,6 +90,7 @@ def fetch_banknotes(cache_dir: Path = CACHE, origin: str | None = None) -> np.nd
         import keras  # only on the first download: importing it costs seconds
 
         origin = origin or _banknotes_origin()
+        cache_dir.mkdir(parents=True, exist_ok=True)  # get_file falls back to /tmp otherwise
         try:
             path = keras.utils.get_file(
                 fname=BANKNOTES_FILE, origin=origin, cache_dir=str(cache_dir)

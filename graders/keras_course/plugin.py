@@ -56,13 +56,16 @@ def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
     timeout = config.getoption("--timeout")
     workdir = temporary_workdir()
     request.addfinalizer(workdir.cleanup)
-    result = run_notebook(
-        Path(notebook),
-        exercise,
-        Path(workdir.name),
-        seed=course.seed if seed is None else seed,
-        timeout=course.timeout if timeout is None else timeout,
-    )
+    try:
+        result = run_notebook(
+            Path(notebook),
+            exercise,
+            Path(workdir.name),
+            seed=course.seed if seed is None else seed,
+            timeout=course.timeout if timeout is None else timeout,
+        )
+    except CourseError as exc:  # not a notebook: every check fails with this one reason
+        result = RunResult(artifacts=None, error=str(exc))
     config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
     return result
 

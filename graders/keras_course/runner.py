@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -156,7 +157,12 @@ def run_notebook(
     )
     result = RunResult(artifacts=None)
     try:
-        client.execute(env=kernel_environment(home, seed), cwd=str(sandbox))
+        client.execute(
+            env=kernel_environment(home, seed),
+            cwd=str(sandbox),
+            stdout=subprocess.DEVNULL,  # the kernel's own log lines are not for the learner
+            stderr=subprocess.DEVNULL,
+        )
     except CellTimeoutError:
         result.error = f"the notebook ran past its time limit of {timeout:g} seconds"
     except DeadKernelError:
