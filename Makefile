@@ -20,7 +20,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install demo test test-all lint format stubs data calibrate clean
+.PHONY: install demo test test-all course lint format stubs data calibrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,11 +35,17 @@ data: install
 demo: data
 	$(BIN)/keras-course demo
 
+# --dist loadgroup keeps the nbgrader walk-through's tests on one worker (they share one run).
 test: install
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -m "not training"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider -m "not training"
 
 test-all: install
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
+
+# The nbgrader course directory of the README's walk-through, with every assignment generated.
+course: data
+	$(BIN)/keras-course nbgrader course
+	cd course && $(BIN)/nbgrader generate_assignment "*" --force
 
 lint: install
 	$(BIN)/ruff check graders tests datasets

@@ -61,9 +61,7 @@ def _throw(rng: np.random.Generator, competitor: str) -> tuple[float, float]:
 def make_darts(rows_per_competitor: int, seed: int) -> pd.DataFrame:
     """Throws of the four competitors, shuffled, with columns xCoord, yCoord, competitor."""
     rng = np.random.default_rng(seed)
-    records = [
-        (*_throw(rng, name), name) for name in COMPETITORS for _ in range(rows_per_competitor)
-    ]
+    records = [(*_throw(rng, name), name) for name in COMPETITORS for _ in range(rows_per_competitor)]
     frame = pd.DataFrame(records, columns=["xCoord", "yCoord", "competitor"])
     return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
@@ -127,9 +125,7 @@ def write_all(folder: Path = HERE) -> list[Path]:
         folder / "darts.csv": make_darts(200, SEEDS["darts"]),
         folder / "heldout" / "darts.csv": make_darts(100, SEEDS["darts_heldout"]),
         folder / "irrigation_machine.csv": make_irrigation(2000, SEEDS["irrigation"]),
-        folder / "heldout" / "irrigation_machine.csv": make_irrigation(
-            1000, SEEDS["irrigation_heldout"]
-        ),
+        folder / "heldout" / "irrigation_machine.csv": make_irrigation(1000, SEEDS["irrigation_heldout"]),
     }
     for path, frame in files.items():
         if "irrigation" in path.name:

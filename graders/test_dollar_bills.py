@@ -30,9 +30,7 @@ def test_input_shape(submission):
 
 def test_compile(submission):
     """Compiled with sgd, binary_crossentropy and the accuracy metric."""
-    expect_compile(
-        submission.model(), optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"]
-    )
+    expect_compile(submission.model(), optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
 
 
 def test_heldout_accuracy(submission, thresholds):

@@ -1,4 +1,4 @@
-"""Shared fixtures for the test suite: grading a notebook for real, and the variants to grade."""
+"""Shared settings for the test suite: the data mirror, quiet TensorFlow, and the order of the runs."""
 
 from __future__ import annotations
 
@@ -6,33 +6,22 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 MIRROR = HERE.parent.parent / "shared" / "datasets"
 if "KERAS_COURSE_DATA_MIRROR" not in os.environ and MIRROR.is_dir():
     os.environ["KERAS_COURSE_DATA_MIRROR"] = str(MIRROR)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-@pytest.fixture
-def grade():
-    """Grade a notebook in a fresh process, exactly as `keras-course grade` does."""
-    from keras_course.grading import grade_in_subprocess
-
-    return grade_in_subprocess
+os.environ.setdefault("MPLBACKEND", "Agg")  # run_here.py draws the notebooks' plots here
 
 
 def failed_checks(result) -> set[str]:
     return {c.name for c in result.checks if not c.passed}
 
 
-TRAINED = ("meteor_orbit", "dollar_bills", "darts", "irrigation")
+# The longest runs start first, so that both workers end together.
+FIRST = {"test_nbgrader.py": 0, "test_hostile.py": 1, "test_batch_resume.py": 2}
 
 
 def pytest_collection_modifyitems(items):
-    """Mark the real runs that train a model: `make test-all` runs them, `make test` does not yet."""
-    for item in items:
-        if item.get_closest_marker("notebook") and any(t in item.nodeid for t in TRAINED):
-            item.add_marker(pytest.mark.training)
+    items.sort(key=lambda item: FIRST.get(item.path.name, len(FIRST)))

@@ -17,12 +17,14 @@ from mistakes import CORRECT, MISTAKES  # noqa: E402
 
 SOLUTIONS = HERE.parent / "solutions"
 SAMPLES = HERE / "samples"
+# fmt: off
 PLAN = {
     "sam": [("hello_nets", "tf_keras_input_and_function"), ("build_as_shown", "list_form"),
             ("counting_parameters", None), ("meteor_orbit", None)],
     "mia": [("hello_nets", "sigmoid_hidden"), ("counting_parameters", "whole_model"),
             ("build_as_shown", "four_units"), ("dollar_bills", "untrained"), ("darts", "no_codes")],
 }
+# fmt: on
 
 
 def sample_texts() -> dict[Path, str]:

@@ -32,8 +32,11 @@ def test_list_prints_ids_titles_and_points():
         ("hello_nets.ipynb", None, "no such file"),
         ("hello_nets.ipynb", "this is not json", "not a notebook (not valid JSON"),
         ("hello_nets.ipynb", '{"a": 1}', "not a notebook (JSON without 'cells'"),
-        ("my_work.ipynb", '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
-         "unknown exercise 'my_work'"),
+        (
+            "my_work.ipynb",
+            '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+            "unknown exercise 'my_work'",
+        ),
     ],
 )
 def test_check_rejects_bad_input_with_one_line_and_exit_2(tmp_path, name, content, message):
@@ -44,7 +47,9 @@ def test_check_rejects_bad_input_with_one_line_and_exit_2(tmp_path, name, conten
     assert out.returncode == 2
     assert out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1
-    assert message in out.stderr and str(tmp_path.name) in out.stderr or "unknown" in message
+    assert message in out.stderr
+    if "unknown exercise" not in message:  # the other errors name the file
+        assert str(path) in out.stderr
 
 
 @pytest.mark.notebook
@@ -74,9 +79,18 @@ def test_check_shows_the_checklist_and_exits_1_on_a_mistake(tmp_path):
 @pytest.mark.notebook
 def test_plain_pytest_grades_a_submission():
     out = subprocess.run(
-        [sys.executable, "-m", "pytest", str(GRADERS / "test_build_as_shown.py"),
-         f"--submission={SOLUTIONS / 'build_as_shown.ipynb'}", "-p", "no:cacheprovider"],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(GRADERS / "test_build_as_shown.py"),
+            f"--submission={SOLUTIONS / 'build_as_shown.ipynb'}",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert out.returncode == 0, out.stdout[-2000:]
     assert "4 passed" in out.stdout and "Total: 4/4" in out.stdout
@@ -89,8 +103,18 @@ def test_grade_a_batch_writes_json_csv_and_junit(tmp_path):
     (batch / "bob").mkdir()
     shutil.copy(SOLUTIONS / "build_as_shown.ipynb", batch / "Ana María" / "build_as_shown.ipynb")
     (batch / "bob" / "hello_nets.ipynb").write_text("{ broken")
-    out = run("grade", batch, "--json", tmp_path / "r.json", "--csv", tmp_path / "g.csv",
-              "--junit", tmp_path / "j.xml", "--jobs", "1")
+    out = run(
+        "grade",
+        batch,
+        "--json",
+        tmp_path / "r.json",
+        "--csv",
+        tmp_path / "g.csv",
+        "--junit",
+        tmp_path / "j.xml",
+        "--jobs",
+        "1",
+    )
     assert out.returncode == 0, out.stderr
 
     raw = json.loads((tmp_path / "r.json").read_text())["results"]

@@ -49,8 +49,7 @@ def test_wrong_units_message_names_the_layer_and_argument(tmp_path):
     with pytest.raises(CheckFailed) as caught:
         checks.expect_dense_units(model, [128, 64, 32, 4])
     assert str(caught.value) == (
-        "Layer 2 should have 64 units; yours has 32. "
-        "Check the first argument of your second Dense layer."
+        "Layer 2 should have 64 units; yours has 32. Check the first argument of your second Dense layer."
     )
 
 
@@ -75,9 +74,7 @@ def test_unbuilt_and_uncompiled_model_fail_with_their_own_messages(tmp_path):
 
 def test_optimizer_and_loss_objects_count_as_their_names(tmp_path):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(
-        optimizer=keras.optimizers.SGD(), loss=keras.losses.BinaryCrossentropy(), metrics=["acc"]
-    )
+    model.compile(optimizer=keras.optimizers.SGD(), loss=keras.losses.BinaryCrossentropy(), metrics=["acc"])
     checks.expect_compile(saved(tmp_path, model), "sgd", "binary_crossentropy", ["accuracy"])
     with pytest.raises(CheckFailed, match="optimizer='adam'; yours uses 'sgd'"):
         checks.expect_compile(saved(tmp_path, model, "m2"), "adam", "binary_crossentropy")

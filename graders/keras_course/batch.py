@@ -1,18 +1,38 @@
-"""Grade a folder of learners' submissions: one sub-folder per learner, `<id>.ipynb` files in it.
+"""Grade a folder of learners' submissions: one sub-folder per learner, `<id>.ipynb` files in it
+(directly, or in assignment folders as in nbgrader's submitted/).
 
 Each notebook is graded in its own process, a few at a time. A missing exercise is reported as
 not submitted; a notebook that cannot be graded gets an error result; the batch always goes on.
+Each result is stored as soon as it is done (result_store.py), so that a batch stopped by
+Ctrl-C or SIGTERM ends its kernels, exits non-zero, and grades only what is missing when run
+again with `resume`.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from keras_course import watchdog
 from keras_course.config import CourseError, load_course
 from keras_course.grading import error_result, grade_in_subprocess
+from keras_course.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.results import CheckResult, Result
+
+
+class Stopped(KeyboardInterrupt):
+    """The batch was asked to stop by a signal; exit_code is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.exit_code = 128 + signum
 
 
 @dataclass(frozen=True)
@@ -20,6 +40,16 @@ class Job:
     learner: str
     exercise: str
     notebook: Path
+
+
+def find_notebook(learner_dir: Path, exercise_id: str) -> Path | None:
+    """`<id>.ipynb` in the learner's folder, or in one assignment folder below it (nbgrader's
+    submitted/<learner>/<assignment>/ layout)."""
+    direct = learner_dir / f"{exercise_id}.ipynb"
+    if direct.is_file():
+        return direct
+    nested = sorted(learner_dir.glob(f"*/{exercise_id}.ipynb"))
+    return nested[0] if nested else None
 
 
 def find_jobs(folder: Path) -> tuple[list[Job], list[Result]]:
@@ -31,8 +61,8 @@ def find_jobs(folder: Path) -> tuple[list[Job], list[Result]]:
     learners = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     for learner_dir in learners:
         for exercise_id, exercise in course.exercises.items():
-            notebook = learner_dir / f"{exercise_id}.ipynb"
-            if notebook.is_file():
+            notebook = find_notebook(learner_dir, exercise_id)
+            if notebook is not None:
                 jobs.append(Job(learner_dir.name, exercise_id, notebook))
                 continue
             checks = [
@@ -45,25 +75,116 @@ def find_jobs(folder: Path) -> tuple[list[Job], list[Result]]:
     return jobs, missing
 
 
-def grade_job(job: Job, seed: int | None, timeout: float | None) -> Result:
+def grade_job(job: Job, seed: int | None, timeout: float | None, memory: float | None = None) -> Result:
+    """One learner's result, whatever their notebook does; bad input is told without a kernel."""
+    from keras_course.runner import read_submission
+
     try:
-        return grade_in_subprocess(job.notebook, job.exercise, job.learner, seed, timeout)
+        read_submission(job.notebook, job.exercise)
+        return grade_in_subprocess(job.notebook, job.exercise, job.learner, seed, timeout, memory=memory)
+    except CourseError as exc:
+        return error_result(job.learner, job.exercise, str(exc))
     except Exception as exc:  # one learner's failure must never stop the batch
         return error_result(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+    finally:  # a grading process that was killed leaves its kernel behind: end it
+        watchdog.end_tagged([watchdog.run_token(job.notebook)])
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """Turn SIGTERM (and SIGINT, as usual) into Stopped in the main thread while grading."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the cleanup
+        raise Stopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def batch_secret() -> Iterator[None]:
+    """A secret for this batch in the environment of its grading processes (watchdog.run_token)."""
+    previous = os.environ.get(watchdog.BATCH_ENV)
+    os.environ[watchdog.BATCH_ENV] = secrets.token_hex(16)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(watchdog.BATCH_ENV, None)
+        else:
+            os.environ[watchdog.BATCH_ENV] = previous
+
+
+def run_jobs(
+    jobs: list[Job],
+    store: ResultStore,
+    workers: int,
+    grade: Callable[[Job], Result],
+    on_result: Callable[[Result], None] | None,
+) -> list[Result]:
+    """Grade the jobs a few at a time; store each result as it comes. When stopped, end every
+    grading process and kernel, keep the results stored so far, and raise."""
+    done: list[Result] = []
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        with stopping_on_signals(), batch_secret():
+            digests = {job: sha256_of(job.notebook) for job in jobs}
+            futures = {pool.submit(grade, job): job for job in jobs}
+            try:
+                for future in as_completed(futures):
+                    result = future.result()
+                    store.save(result, digests[futures[future]])
+                    if on_result is not None:
+                        on_result(result)
+                    done.append(result)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                watchdog.end_descendants(grace=5.0)
+                watchdog.end_tagged(watchdog.run_token(job.notebook) for job in jobs)
+                raise
+    finally:
+        pool.shutdown(wait=True)
+    return done
 
 
 def grade_folder(
-    folder: Path, jobs_at_once: int | None = None, seed: int | None = None,
-    timeout: float | None = None, on_result=None,
+    folder: Path,
+    jobs_at_once: int | None = None,
+    seed: int | None = None,
+    timeout: float | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    *,
+    memory: float | None = None,
+    resume: bool = False,
+    results_dir: Path | None = None,
 ) -> list[Result]:
-    """Grade every submission under folder; results sorted by learner and exercise."""
+    """Grade every submission under folder; results sorted by learner and exercise.
+
+    Each result is stored under results_dir (default: folder/.keras-course-results) as soon as
+    it is done; with resume, a stored result of the same notebook and settings is kept and
+    only the rest is graded. on_result is called for each result graded now.
+    """
     course = load_course()
+    folder = Path(folder).resolve()  # the grading processes run elsewhere: absolute paths
     jobs, results = find_jobs(folder)
+    store = ResultStore(
+        Path(results_dir) if results_dir else folder / RESULTS_DIR, course, seed, timeout, memory
+    )
+    todo = []
+    for job in jobs:
+        kept = store.load(job.learner, job.exercise, job.notebook) if resume else None
+        if kept is None:
+            todo.append(job)
+        else:
+            results.append(kept)
     workers = max(1, jobs_at_once or course.jobs)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(lambda job: grade_job(job, seed, timeout), jobs):
-            if on_result is not None:
-                on_result(result)
-            results.append(result)
+    results += run_jobs(todo, store, workers, lambda job: grade_job(job, seed, timeout, memory), on_result)
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

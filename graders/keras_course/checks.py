@@ -48,9 +48,7 @@ def _shown(activation: str | None) -> str:
 
 def expect_activations(model: SavedModel, activations: list[str | None]) -> None:
     """Layer by layer, the activations match; None means no activation (linear)."""
-    for number, (layer, expected) in enumerate(
-        zip(_dense_layers(model), activations, strict=False), start=1
-    ):
+    for number, (layer, expected) in enumerate(zip(_dense_layers(model), activations, strict=False), start=1):
         found = None if layer.activation == "linear" else layer.activation
         if found == expected:
             continue
@@ -108,9 +106,7 @@ def expect_compiled(model: SavedModel) -> dict:
     return model.compile_config
 
 
-def expect_compile(
-    model: SavedModel, optimizer: str, loss: str, metrics: list[str] | None = None
-) -> None:
+def expect_compile(model: SavedModel, optimizer: str, loss: str, metrics: list[str] | None = None) -> None:
     """The model was compiled with this optimizer, loss and (if given) accuracy metric."""
     config = expect_compiled(model)
     found_optimizer = _name(config.get("optimizer"))

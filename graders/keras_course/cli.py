@@ -1,4 +1,4 @@
-"""The `keras-course` command: list, check, grade, demo, plus data and stubs for maintainers.
+"""The `keras-course` command: list, check, grade, demo, nbgrader, plus data and stubs.
 
 Exit codes: 0 full marks (or success), 1 not full marks, 2 bad input with a one-line error.
 """
@@ -23,12 +23,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from keras_course.grading import exercise_of, grade_in_process
-    from keras_course.runner import read_notebook
+    from keras_course.runner import read_submission
 
     notebook = Path(args.notebook)
     exercise_id = exercise_of(notebook, args.exercise)
-    read_notebook(notebook)  # bad input fails here, before any kernel starts
-    result = grade_in_process(notebook, exercise_id, "", args.seed, args.timeout)
+    read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
+    result = grade_in_process(notebook, exercise_id, "", args.seed, args.timeout, args.memory)
     if args.json:
         print(to_json([result]))
     else:
@@ -53,12 +53,20 @@ def cmd_grade(args: argparse.Namespace) -> int:
     def progress(result) -> None:
         note = f" ({result.error})" if result.error else ""
         print(
-            f"graded {result.learner}/{result.exercise}: "
-            f"{result.score:g}/{result.max_score:g}{note}",
+            f"graded {result.learner}/{result.exercise}: {result.score:g}/{result.max_score:g}{note}",
             file=sys.stderr,
         )
 
-    results = grade_folder(Path(args.folder), args.jobs, args.seed, args.timeout, progress)
+    results = grade_folder(
+        Path(args.folder),
+        args.jobs,
+        args.seed,
+        args.timeout,
+        progress,
+        memory=args.memory,
+        resume=args.resume,
+        results_dir=args.results_dir,
+    )
     write_reports(results, args)
     return 0
 
@@ -96,6 +104,16 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nbgrader(args: argparse.Namespace) -> int:
+    from keras_course.nbgrader_course import write_course
+
+    folder = Path(args.folder)
+    for path in write_course(folder):
+        print(f"wrote {path}")
+    print(f'Next: cd {folder} && . ./activate && nbgrader generate_assignment "*" (see the README).')
+    return 0
+
+
 def cmd_stubs(args: argparse.Namespace) -> int:
     from keras_course.stubs import write_stubs
 
@@ -118,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.add_argument("--seed", type=int, default=None)
     check.add_argument("--timeout", type=float, default=None, help="seconds for the notebook")
+    check.add_argument("--memory", type=float, default=None, help="MB for the notebook's processes")
     check.set_defaults(func=cmd_check)
 
     def report_options(p: argparse.ArgumentParser) -> None:
@@ -131,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_options(grade)
     grade.add_argument("--seed", type=int, default=None)
     grade.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
+    grade.add_argument("--memory", type=float, default=None, help="MB per notebook's processes")
+    grade.add_argument("--resume", action="store_true", help="grade only what is not stored yet")
+    grade.add_argument("--results-dir", help="where each result is stored (DIR/.keras-course-results)")
     grade.set_defaults(func=cmd_grade)
 
     demo = sub.add_parser("demo", help="grade the reference solutions and the sample submissions")
@@ -140,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="write the data files the notebooks read into a folder")
     data.add_argument("folder")
     data.set_defaults(func=cmd_data)
+
+    nbgrader = sub.add_parser("nbgrader", help="write an nbgrader course directory for every assignment")
+    nbgrader.add_argument("folder")
+    nbgrader.set_defaults(func=cmd_nbgrader)
 
     sub.add_parser("stubs", help="regenerate exercises/ from solutions/").set_defaults(func=cmd_stubs)
     return parser
@@ -153,6 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as exc:
         print(f"keras-course: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("keras-course: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("keras-course: interrupted (graded results are kept: --resume)", file=sys.stderr)
+        return getattr(exc, "exit_code", 130)

@@ -10,6 +10,8 @@ import tomllib
 
 from keras_course.paths import COURSE_TOML
 
+LIMITS = ("timeout", "seed", "jobs", "memory", "output_mb")  # course.toml [limits] sets each
+
 
 class CourseError(Exception):
     """A problem the user must fix, told in one line."""
@@ -26,6 +28,7 @@ class Exercise:
     variables: tuple[str, ...]
     checks: dict[str, float]
     thresholds: dict[str, float] = field(default_factory=dict)
+    hidden: tuple[str, ...] = ()  # checks on held-out data: hidden tests in nbgrader
 
     @property
     def max_score(self) -> float:
@@ -37,10 +40,17 @@ class Course:
     """The whole course.toml."""
 
     title: str
-    timeout: float
+    timeout: float  # seconds for one whole notebook
     seed: int
     jobs: int
     exercises: dict[str, Exercise]
+    memory: float = 0.0  # MB for the kernel's whole process tree; course.toml sets it
+    output_mb: float = 0.0  # MB of output a notebook may print; course.toml sets it
+    assignments: dict[str, str] = field(default_factory=dict)  # nbgrader name -> lesson
+
+    def assignment_exercises(self, name: str) -> list[Exercise]:
+        """The exercises an nbgrader assignment bundles: those of its lesson, in course order."""
+        return [e for e in self.exercises.values() if e.lesson == self.assignments[name]]
 
     def exercise(self, exercise_id: str) -> Exercise:
         try:
@@ -66,14 +76,29 @@ def parse_course(text: str, source: str = "course.toml") -> Course:
             variables=tuple(spec.get("variables", [])),
             checks={name: float(points) for name, points in spec["checks"].items()},
             thresholds={name: float(v) for name, v in spec.get("thresholds", {}).items()},
+            hidden=tuple(spec.get("hidden", [])),
         )
+        unknown = set(exercises[ex_id].hidden) - set(exercises[ex_id].checks)
+        if unknown:
+            raise CourseError(f"{source}: exercise {ex_id} hides unknown checks {sorted(unknown)}")
+    assignments = {name: str(lesson) for name, lesson in raw.get("assignments", {}).items()}
+    lessons = set(assignments.values())
+    for exercise in exercises.values():
+        if exercise.lesson not in lessons:
+            raise CourseError(f"{source}: lesson '{exercise.lesson}' of {exercise.id} has no assignment")
     limits = raw.get("limits", {})
+    missing = [name for name in LIMITS if name not in limits]
+    if missing:
+        raise CourseError(f"{source}: [limits] needs {', '.join(missing)}")
     return Course(
         title=raw.get("course", {}).get("title", "keras-course"),
-        timeout=float(limits.get("timeout", 300)),
-        seed=int(limits.get("seed", 42)),
-        jobs=int(limits.get("jobs", 2)),
+        timeout=float(limits["timeout"]),
+        seed=int(limits["seed"]),
+        jobs=int(limits["jobs"]),
         exercises=exercises,
+        assignments=assignments,
+        memory=float(limits["memory"]),
+        output_mb=float(limits["output_mb"]),
     )
 
 

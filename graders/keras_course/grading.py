@@ -25,70 +25,121 @@ def exercise_of(notebook: Path, exercise_id: str | None) -> str:
     return exercise_id
 
 
-def pytest_args(
-    notebook: Path, exercise_id: str, learner: str, seed: int | None, timeout: float | None,
-    json_out: Path,
-) -> list[str]:
-    args = [
+def grader_args(exercise_id: str, json_out: Path, *options: str) -> list[str]:
+    """pytest's arguments to run the grader of one exercise and write its result to json_out."""
+    return [
         str(grader_file(exercise_id)),
-        f"--submission={notebook}",
-        f"--learner={learner}",
+        *options,
         f"--grade-json={json_out}",
         f"--rootdir={ROOT}",
-        "-p", "no:cacheprovider",
-        "-p", "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
         "-q",
     ]
+
+
+def pytest_args(
+    notebook: Path,
+    exercise_id: str,
+    learner: str,
+    seed: int | None,
+    timeout: float | None,
+    json_out: Path,
+    memory: float | None = None,
+) -> list[str]:
+    args = grader_args(exercise_id, json_out, f"--submission={notebook.resolve()}", f"--learner={learner}")
     if seed is not None:
         args.append(f"--seed={seed}")
     if timeout is not None:
         args.append(f"--timeout={timeout}")
+    if memory is not None:
+        args.append(f"--memory={memory}")
     return args
 
 
 def grade_in_process(
-    notebook: Path, exercise_id: str, learner: str = "", seed: int | None = None,
+    notebook: Path,
+    exercise_id: str,
+    learner: str = "",
+    seed: int | None = None,
     timeout: float | None = None,
+    memory: float | None = None,
 ) -> Result:
     """Run the grader with pytest.main here; pytest's own output is silenced."""
+    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
+        json_out = Path(tmp) / "result.json"
+        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory)
+        return run_grader_here(args, json_out, exercise_id)
+
+
+def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result:
+    """Run pytest with args in this process and read the result it wrote to json_out."""
     import contextlib
     import io
 
     import pytest
 
-    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
-        json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out)
-        with contextlib.redirect_stdout(io.StringIO()) as captured:
-            code = pytest.main(args)
-        if not json_out.is_file():
-            tail = captured.getvalue().strip().splitlines()[-1:] or [f"exit code {code}"]
-            raise CourseError(f"the grader for {exercise_id} did not run: {tail[0]}")
-        return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        code = pytest.main(args)
+    if not json_out.is_file():
+        tail = captured.getvalue().strip().splitlines()[-1:] or [f"exit code {code}"]
+        raise CourseError(f"the grader for {exercise_id} did not run: {tail[0]}")
+    return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
 
 
 def grade_in_subprocess(
-    notebook: Path, exercise_id: str, learner: str = "", seed: int | None = None,
+    notebook: Path,
+    exercise_id: str,
+    learner: str = "",
+    seed: int | None = None,
     timeout: float | None = None,
+    memory: float | None = None,
 ) -> Result:
     """Grade in a fresh Python process, so that nothing one grading does reaches the next."""
     course = load_course()
     limit = (timeout if timeout is not None else course.timeout) + 120
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out)
-        env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "pytest", *args],
-                capture_output=True, text=True, timeout=limit, env=env, cwd=ROOT,
-            )
-        except subprocess.TimeoutExpired:
-            return error_result(learner, exercise_id, f"grading took more than {limit:g} seconds")
-        if not json_out.is_file():
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
-            return error_result(learner, exercise_id, f"the grader did not run: {tail[0]}")
-        return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
+        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory)
+        return run_grader_process(args, json_out, learner, exercise_id, limit)
+
+
+def grade_artifacts(artifacts: Path, exercise_id: str, learner: str = "", here: bool = False) -> Result:
+    """Grade variables that a notebook exported itself (nbgrader's test cells), in a fresh
+    process, or in this one when `here` is set (the test suite's fast path)."""
+    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
+        json_out = Path(tmp) / "result.json"
+        args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", f"--learner={learner}")
+        if here:
+            return run_grader_here(args, json_out, exercise_id)
+        return run_grader_process(args, json_out, learner, exercise_id, limit=120)
+
+
+def run_grader_process(
+    args: list[str], json_out: Path, learner: str, exercise_id: str, limit: float
+) -> Result:
+    """Run `python -m pytest args` and read the result it wrote to json_out."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", *args],
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            env=env,
+            cwd=ROOT,
+        )
+    except subprocess.TimeoutExpired:
+        return error_result(learner, exercise_id, f"grading took more than {limit:g} seconds")
+    if proc.returncode not in (0, 1):  # pytest's codes for "graded"; a killed grader's file is no result
+        stopped = f"the grader stopped before it finished (exit code {proc.returncode})"
+        return error_result(learner, exercise_id, stopped)
+    if not json_out.is_file():
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+        return error_result(learner, exercise_id, f"the grader did not run: {tail[0]}")
+    return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
 
 
 def error_result(learner: str, exercise_id: str, error: str) -> Result:

@@ -15,11 +15,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py  # here, not when a file is read: loaded before the notebook runs, as the grader's code is
 import numpy as np
 
 from keras_course.config import CourseError
 
 PASS_THROUGH_LAYERS = {"InputLayer", "Dropout"}
+# What the grader reads at most, checked before reading: the course's largest model has 11,000
+# parameters, and a learner's file must not make the grader's own process run out of memory.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+MAX_WEIGHTS_BYTES = 128 * 1024 * 1024
+MAX_PARAMETERS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class SavedModel:
 
     def count_params(self) -> int:
         return int(sum(w.size for layer in self.layers for w in layer.weights))
+
+    @property
+    def finite(self) -> bool:
+        """No weight is NaN or infinite."""
+        return all(np.isfinite(w).all() for layer in self.layers for w in layer.weights)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's output for x, computed with NumPy from the saved weights."""
@@ -128,76 +139,186 @@ def _weights_for(h5, layer_specs: list[dict]) -> list[tuple[np.ndarray, ...]]:
     seen: dict[str, int] = {}
     weights = []
     for spec in layer_specs:
-        base = snake_case(spec["class_name"])
+        base = snake_case(str(spec.get("class_name")))
         count = seen.get(base, 0)
         seen[base] = count + 1
         key = base if count == 0 else f"{base}_{count}"
         group = h5.get(f"layers/{key}/vars")
-        if group is None:
+        if not isinstance(group, h5py.Group):
             weights.append(())
             continue
-        weights.append(tuple(np.asarray(group[str(i)]) for i in range(len(group))))
+        arrays = []
+        for i in range(len(group)):
+            if not isinstance(group.get(str(i), getlink=True), h5py.HardLink):
+                raise CourseError(f"the weights of layer {key} are not stored in the file itself")
+            arrays.append(np.asarray(group[str(i)]))
+        weights.append(tuple(arrays))
     return weights
 
 
-def read_keras_file(path: Path) -> SavedModel:
-    """Read a `.keras` file, or raise CourseError saying what is wrong with it."""
-    import h5py
+def _check_stored_sizes(h5) -> None:
+    """Look at the shapes of every stored array before reading one: numbers only, not too many."""
+    datasets: list = []
+    h5.visititems(lambda _, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
+    for dataset in datasets:
+        if dataset.dtype.kind not in "fiub" or dataset.external or dataset.is_virtual:
+            raise CourseError(f"its weights file holds something other than numbers ({dataset.name})")
+    _check_parameters(sum(int(d.size) for d in datasets))
 
+
+def _check_parameters(count: int) -> None:
+    if count > MAX_PARAMETERS:
+        raise CourseError(
+            f"the model has {count:,} parameters, more than the grader reads ({MAX_PARAMETERS:,}); "
+            "the exercise needs a few thousand at most"
+        )
+
+
+def declared_parameters(input_shape: tuple | None, layer_specs: list[dict]) -> int:
+    """The parameters that the Dense layers' settings add up to, without reading any weight."""
+    width = input_shape[-1] if input_shape and isinstance(input_shape[-1], int) else None
+    total = 0
+    for spec in layer_specs:
+        units = _config(spec).get("units")
+        if spec.get("class_name") != "Dense" or not isinstance(units, int):
+            continue
+        if width is not None:
+            total += width * units + units
+        width = units
+    return total
+
+
+def check_weights(layers: tuple[Layer, ...], input_shape: tuple | None) -> None:
+    """Raise CourseError unless every Dense layer's weights have the shapes its settings say.
+
+    The grader reads units from the settings and computes with the weights: both must agree,
+    or a layer that reports other units than it has could pass for the right one.
+    """
+    width = input_shape[-1] if input_shape and isinstance(input_shape[-1], int) else None
+    for number, layer in enumerate(layers, start=1):
+        if layer.class_name in PASS_THROUGH_LAYERS:
+            continue
+        if layer.class_name != "Dense" or layer.custom:
+            width = None  # what a layer the grader does not know gives out is unknown
+            continue
+        if not layer.weights:  # never built: no weights to compare
+            width = layer.units
+            continue
+        kernel, *rest = layer.weights
+        if kernel.ndim != 2:
+            raise CourseError(f"the saved model does not add up: layer {number}'s weights are not a matrix")
+        if kernel.shape[1] != layer.units:
+            raise CourseError(
+                f"the saved model does not add up: layer {number} says it has {layer.units} units, "
+                f"but its weights are those of {kernel.shape[1]}"
+            )
+        if width is not None and kernel.shape[0] != width:
+            raise CourseError(
+                f"the saved model does not add up: layer {number}'s weights take {kernel.shape[0]} "
+                f"inputs, but {width} come into it"
+            )
+        if any(w.shape != (kernel.shape[1],) for w in rest[:1]) or len(rest) > 1:
+            raise CourseError(f"the saved model does not add up: layer {number} has odd biases")
+        width = layer.units
+
+
+def _config(spec: object) -> dict:
+    config = spec.get("config") if isinstance(spec, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def _shape(raw: object) -> tuple[int | None, ...] | None:
+    if not isinstance(raw, (list, tuple)) or len(raw) < 2:
+        return None
+    if not all(d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in raw):
+        return None
+    return tuple(raw[1:])
+
+
+def _member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes | None:
+    """One file of the .keras archive, after checking the size it declares."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > limit:
+        raise CourseError(
+            f"{path.name}: its {name} holds {info.file_size:,} bytes, more than the grader reads ({limit:,})"
+        )
+    return archive.read(name)
+
+
+def read_keras_file(path: Path) -> SavedModel:
+    """Read a `.keras` file, or raise CourseError saying what is wrong with it.
+
+    Sizes are checked before anything is read into memory: the archive's declared sizes, the
+    parameters the settings add up to, then the stored arrays' shapes.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-            names = archive.namelist()
-            weights_blob = (
-                archive.read("model.weights.h5") if "model.weights.h5" in names else None
-            )
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+            raw_config = _member(archive, "config.json", MAX_CONFIG_BYTES, path)
+            if raw_config is None:
+                raise KeyError("there is no config.json in it")
+            config = json.loads(raw_config)
+            if not isinstance(config, dict):
+                raise ValueError("its config.json is not a model's settings")
+            model_config = _config(config)
+            specs = [s for s in model_config.get("layers", []) if isinstance(s, dict)]
+            input_shape = _input_shape(config, specs)
+            layer_specs = [s for s in specs if s.get("class_name") != "InputLayer"]
+            _check_parameters(declared_parameters(input_shape, layer_specs))
+            weights_blob = _member(archive, "model.weights.h5", MAX_WEIGHTS_BYTES, path)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, RecursionError) as exc:
         raise CourseError(f"{path.name}: not a readable Keras model file ({exc})") from None
 
-    model_config = config.get("config") or {}
-    specs = [s for s in model_config.get("layers", []) if isinstance(s, dict)]
-    custom = [s.get("class_name", "?") for s in specs if _is_custom(s)]
+    custom = [str(s.get("class_name", "?")) for s in specs if _is_custom(s)]
     if _is_custom(config) or config.get("class_name") not in ("Sequential", "Functional"):
         custom.insert(0, str(config.get("class_name")))
 
-    input_shape = None
-    for spec in specs:
-        if spec.get("class_name") == "InputLayer":
-            batch_shape = spec.get("config", {}).get("batch_shape")
-            if batch_shape:
-                input_shape = tuple(batch_shape[1:])
-            break
-    if input_shape is None:
-        build = model_config.get("build_input_shape") or (config.get("build_config") or {}).get(
-            "input_shape"
-        )
-        if build:
-            input_shape = tuple(build[1:])
-
-    layer_specs = [s for s in specs if s.get("class_name") != "InputLayer"]
     if weights_blob is not None:
-        with h5py.File(io.BytesIO(weights_blob), "r") as h5:
-            all_weights = _weights_for(h5, layer_specs)
+        try:
+            with h5py.File(io.BytesIO(weights_blob), "r") as h5:
+                _check_stored_sizes(h5)
+                all_weights = _weights_for(h5, layer_specs)
+        except OSError as exc:
+            raise CourseError(f"{path.name}: its weights cannot be read ({exc})") from None
     else:
         all_weights = [()] * len(layer_specs)
 
     layers = []
     for spec, weights in zip(layer_specs, all_weights, strict=True):
-        layer_config = spec.get("config", {})
+        layer_config = _config(spec)
         units = layer_config.get("units")
         layers.append(
             Layer(
                 class_name=str(spec.get("class_name")),
-                units=int(units) if isinstance(units, int) else None,
+                units=units if isinstance(units, int) and not isinstance(units, bool) else None,
                 activation=activation_name(layer_config.get("activation")),
                 weights=weights,
                 custom=_is_custom(spec),
             )
         )
+    check_weights(tuple(layers), input_shape)
+    compile_config = config.get("compile_config")
     return SavedModel(
         class_name=str(config.get("class_name")),
         layers=tuple(layers),
         input_shape=input_shape,
-        compile_config=config.get("compile_config") or None,
+        compile_config=compile_config if isinstance(compile_config, dict) and compile_config else None,
         custom_classes=tuple(custom),
     )
+
+
+def _input_shape(config: dict, specs: list[dict]) -> tuple[int | None, ...] | None:
+    """The input shape without the batch dimension: from the InputLayer, or the build settings."""
+    for spec in specs:
+        if spec.get("class_name") == "InputLayer":
+            shape = _shape(_config(spec).get("batch_shape"))
+            if shape is not None:
+                return shape
+            break
+    build = _config(config).get("build_input_shape")
+    if build is None:
+        build_config = config.get("build_config")
+        build = build_config.get("input_shape") if isinstance(build_config, dict) else None
+    return _shape(build)

@@ -4,6 +4,12 @@ Both run inside the learner's kernel. The prelude seeds Python, NumPy and (when 
 uses it) Keras. The export writes the variables the graders read as plain data: a Keras model
 in Keras's own `.keras` format, arrays as `.npy`, data frames column by column, and plain
 values in `manifest.json`. The checks then run in the grader's process on that data alone.
+
+The export shares the kernel with the learner's code, which could have patched what it uses
+(json, numpy, Model.save, globals). So nothing it writes is taken on its word: the grader
+checks the manifest against the files (submission.py) and reads a model's layers, weights and
+compile settings from the `.keras` file itself (keras_file.py). All a patched export can do is
+write other values, which the learner could have set as variables anyway.
 """
 
 from __future__ import annotations
@@ -16,25 +22,32 @@ MANIFEST = "manifest.json"
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
 
 
+def seed_kernel(seed, with_keras=True, quiet=True):  # runs in the learner's kernel
+    """Seed Python, NumPy and Keras, hide warnings, and when quiet also Keras's printing."""
+    import random
+    import warnings
+
+    import numpy
+
+    warnings.filterwarnings("ignore")
+    random.seed(seed)
+    numpy.random.seed(seed)
+    if with_keras:
+        import absl.logging
+        import keras
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+        keras.utils.set_random_seed(seed)
+        if quiet:
+            keras.config.disable_interactive_logging()
+
+
 def prelude_source(seed: int, uses_keras: bool) -> str:
-    """Code that seeds the kernel before the learner's first cell."""
-    lines = [
-        "import os as _kc_os, random as _kc_random, warnings as _kc_warnings",
-        "_kc_warnings.filterwarnings('ignore')",
-        f"_kc_random.seed({seed})",
-        "import numpy as _kc_np",
-        f"_kc_np.random.seed({seed})",
-    ]
-    if uses_keras:
-        lines += [
-            "import absl.logging as _kc_absl",
-            "_kc_absl.set_verbosity(_kc_absl.ERROR)",
-            "import keras as _kc_keras",
-            f"_kc_keras.utils.set_random_seed({seed})",
-            "_kc_keras.config.disable_interactive_logging()",
-        ]
-    lines.append("del _kc_os, _kc_random, _kc_warnings, _kc_np")
-    return "\n".join(lines)
+    """Code that seeds the kernel before the learner's first cell (seed_kernel, inlined)."""
+    return (
+        inspect.getsource(seed_kernel).replace("def seed_kernel(", "def _kc_seed_kernel(", 1)
+        + f"\n_kc_seed_kernel({seed}, {uses_keras})\ndel _kc_seed_kernel\n"
+    )
 
 
 def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's kernel
@@ -44,7 +57,7 @@ def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's
 
     import numpy as np
 
-    os.makedirs(outdir, exist_ok=True)
+    os.makedirs(outdir)  # a new folder: one that exists already was not made by this export
     keras = sys.modules.get("keras")
     pandas = sys.modules.get("pandas")
 
@@ -74,19 +87,13 @@ def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's
         if keras is not None and isinstance(value, keras.Model):
             filename = name + ".keras"
             value.save(os.path.join(outdir, filename))
-            return {
-                "kind": "keras_model",
-                "file": filename,
-                "type": type(value).__name__,
-                "built": bool(value.built),
-                "compiled": bool(getattr(value, "compiled", False)),
-            }
+            # the grader reads whether it is built and compiled from the file, not from here
+            return {"kind": "keras_model", "file": filename, "type": type(value).__name__}
         if keras is not None and isinstance(value, keras.layers.Layer):
             return {"kind": "other", "type": type(value).__name__}
         if pandas is not None and isinstance(value, pandas.DataFrame):
             columns = {
-                str(col): save_column(value[col], f"{name}__{i}")
-                for i, col in enumerate(value.columns)
+                str(col): save_column(value[col], f"{name}__{i}") for i, col in enumerate(value.columns)
             }
             return {"kind": "dataframe", "columns": columns, "shape": list(value.shape)}
         if pandas is not None and isinstance(value, pandas.Series):

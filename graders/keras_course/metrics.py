@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_course.data import heldout
+from keras_course.feedback import fail
 from keras_course.keras_file import SavedModel
 
 MEASURES = {
@@ -21,6 +22,11 @@ MEASURES = {
 
 def heldout_measure(exercise_id: str, model: SavedModel) -> float:
     """Mean squared error (meteor_orbit) or accuracy (the classifiers) on held-out data."""
+    if not model.finite:
+        fail(
+            "Your model's weights hold NaN or infinite values, so its predictions mean nothing. "
+            "Training went wrong: check the data you fit it on and the optimizer's settings."
+        )
     data = heldout(exercise_id)
     predictions = model.predict(data.x)
     if exercise_id == "meteor_orbit":

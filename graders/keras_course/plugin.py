@@ -8,6 +8,7 @@ test, with the learner-facing message of a failure, and writes JSON with --grade
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from keras_course.config import CourseError, Exercise, load_course
 from keras_course.feedback import CheckFailed
 from keras_course.results import CheckResult, Result, to_json, write_atomic
-from keras_course.runner import RunResult, run_notebook, temporary_workdir
+from keras_course.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 from keras_course.submission import Submission
 
 GRADEBOOK = "keras_course_gradebook"
@@ -27,7 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--learner", default="", help="the learner's name, for reports")
     group.addoption("--seed", type=int, default=None, help="seed (default: course.toml)")
     group.addoption("--timeout", type=float, default=None, help="seconds for the notebook")
+    group.addoption("--memory", type=float, default=None, help="MB for the notebook's processes")
     group.addoption("--grade-json", default=None, help="write the result as JSON here")
+    group.addoption(
+        "--artifacts",
+        default=None,
+        help="grade variables a notebook already exported (by keras_course.notebook_checks)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,6 +55,11 @@ def exercise(request: pytest.FixtureRequest) -> Exercise:
 def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
     """The learner's notebook, run once for all the checks of this module."""
     config = request.config
+    artifacts = config.getoption("--artifacts")
+    if artifacts:
+        result = exported_run(Path(artifacts))
+        config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
+        return result
     notebook = config.getoption("--submission")
     if not notebook:
         raise pytest.UsageError("give the notebook to grade with --submission PATH")
@@ -63,11 +75,23 @@ def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
             Path(workdir.name),
             seed=course.seed if seed is None else seed,
             timeout=course.timeout if timeout is None else timeout,
+            memory=config.getoption("--memory"),  # None: course.toml's [limits]
         )
     except CourseError as exc:  # not a notebook: every check fails with this one reason
         result = RunResult(artifacts=None, error=str(exc))
     config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
     return result
+
+
+def exported_run(artifacts: Path) -> RunResult:
+    """A run that happened elsewhere: its exported variables and the errors it recorded."""
+    recorded = artifacts / RUN_FILE
+    errors = json.loads(recorded.read_text(encoding="utf-8")) if recorded.is_file() else {}
+    return RunResult(
+        artifacts=artifacts,
+        cell_errors=[CellError(**e) for e in errors.get("cell_errors", [])],
+        error=errors.get("error"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +157,7 @@ class Gradebook:
         exercise = self.exercise
         assert exercise is not None, "no grader test ran"
         checks = [
-            self.checks.get(name)
-            or CheckResult(name, False, 0.0, points, "This check did not run.")
+            self.checks.get(name) or CheckResult(name, False, 0.0, points, "This check did not run.")
             for name, points in exercise.checks.items()
         ]
         run = self.run

@@ -119,6 +119,5 @@ def summary_table(results: list[Result], exercises: list[str]) -> str:
     rows = gradebook_rows(results, exercises)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in rows
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
     )

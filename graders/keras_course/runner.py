@@ -1,17 +1,19 @@
 """Run a learner's notebook top to bottom in a fresh Jupyter kernel, in a sandbox folder.
 
-The sandbox holds only the data files the exercise may read. The kernel gets a scrubbed
-environment, a seed, and a wall-clock limit for the whole notebook. Errors in learner cells
-do not stop the run: they are recorded, with the cell they came from, and the run goes on so
-that every check that still can run does. At the end an export cell writes the variables the
-graders read (see kernel_cells.py).
+The sandbox is a new folder under the system's temporary folder, outside the course, holding
+only the data files the exercise may read. The kernel gets a scrubbed environment, a seed, and
+limits on wall-clock time, memory and printed output (watchdog.py, limited_client.py); every
+process the notebook started is ended with the run. Errors in learner cells do not stop the
+run: they are recorded, with the cell they came from, and the run goes on so that every check
+that still can run does. At the end an export cell writes the variables the graders read into
+a folder whose name the notebook cannot know beforehand (see kernel_cells.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -22,11 +24,14 @@ from pathlib import Path
 import nbformat
 
 from keras_course import data
-from keras_course.config import CourseError, Exercise
+from keras_course.config import CourseError, Exercise, load_course
 from keras_course.kernel_cells import MANIFEST, export_source, prelude_source
-from keras_course.paths import CACHE
+from keras_course.paths import ROOT
+from keras_course.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
-ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "KERAS_COURSE_DATA_MIRROR")
+RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
+ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
+MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,12 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise CourseError(f"{path}: no such file")
     if not path.is_file():
         raise CourseError(f"{path}: not a file")
+    size = path.stat().st_size >> 20
+    if size > MAX_NOTEBOOK_BYTES >> 20:
+        raise CourseError(f"{path}: {size} MB, more than a notebook may be ({MAX_NOTEBOOK_BYTES >> 20} MB)")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CourseError(f"{path}: not a notebook (not valid JSON: {exc})") from None
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise CourseError(f"{path}: not a notebook (JSON without 'cells' and 'nbformat')")
@@ -76,9 +84,28 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def kernel_environment(home: Path, seed: int) -> dict[str, str]:
+def check_submission(nb: nbformat.NotebookNode, exercise_id: str, path: Path) -> None:
+    """Raise CourseError, naming the file, when a notebook cannot be this exercise's submission."""
+    meta = nb.metadata.get("keras_course")
+    other = meta.get("exercise") if isinstance(meta, dict) else None
+    if isinstance(other, str) and other != exercise_id:
+        raise CourseError(f"{path}: this notebook is for the exercise '{other}', not '{exercise_id}'")
+    if not any(c.cell_type == "code" and c.source.strip() for c in nb.cells):
+        raise CourseError(f"{path}: the notebook has no code to run")
+
+
+def read_submission(path: Path, exercise_id: str) -> nbformat.NotebookNode:
+    """The notebook at path, read and checked, or CourseError with a one-line reason."""
+    nb = read_notebook(path)
+    check_submission(nb, exercise_id, path)
+    return nb
+
+
+def kernel_environment(home: Path, seed: int, token: str = "") -> dict[str, str]:
     """A scrubbed environment: no user secrets, every tool's home inside the sandbox."""
     env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
+    if token:
+        env[RUN_ENV] = token  # lets a batch find this run's processes (watchdog.end_tagged)
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "/usr/bin:/bin")
     env.update(
@@ -102,12 +129,19 @@ def kernel_environment(home: Path, seed: int) -> dict[str, str]:
     return env
 
 
-def _uses_keras(nb: nbformat.NotebookNode) -> bool:
+def uses_keras(nb: nbformat.NotebookNode) -> bool:
+    """Whether the notebook's code mentions Keras or TensorFlow (then the prelude seeds Keras)."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     return "keras" in code or "tensorflow" in code
 
 
-def _first_line(source: str) -> str:
+def is_autograder_test(cell: nbformat.NotebookNode) -> bool:
+    """An nbgrader test cell: graded, and not an answer."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def first_line(source: str) -> str:
     for line in source.splitlines():
         if line.strip():
             line = line.strip()
@@ -121,33 +155,56 @@ def run_notebook(
     workdir: Path,
     seed: int,
     timeout: float,
+    memory: float | None = None,
+    output_mb: float | None = None,
 ) -> RunResult:
-    """Execute the notebook in a sandbox under workdir and export the graded variables."""
-    from nbclient import NotebookClient
+    """Execute the notebook in a sandbox under workdir and export the graded variables.
+
+    memory (MB, for the kernel and every process it starts) and output_mb default to
+    course.toml's [limits]; timeout is for the whole notebook, kernel start included.
+    """
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from keras_course.limited_client import LimitedClient
+
+    course = load_course()
+    memory = course.memory if memory is None else memory
+    output_mb = course.output_mb if output_mb is None else output_mb
+    limits = {"timeout": timeout, "memory": memory, "output": output_mb}
     started = time.monotonic()
-    nb = read_notebook(notebook)
+    nb = read_submission(notebook, exercise.id)
     sandbox = workdir / "sandbox"
     home = workdir / "home"
-    artifacts = workdir / "artifacts"
+    # The export's folder: the notebook's code runs before the export and cannot know its name.
+    artifacts = workdir / f"export-{secrets.token_hex(16)}"
     for folder in (sandbox, home):
         folder.mkdir(parents=True, exist_ok=True)
     for name in exercise.data:
         data.write_learner_file(name, sandbox)
+    preload_heldout(exercise.id)
 
-    learner_cells = [c for c in nb.cells if c.cell_type == "code"]
-    for cell in learner_cells:
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code_cells:
         cell.outputs = []
         cell.execution_count = None
-    prelude = nbformat.v4.new_code_cell(prelude_source(seed, _uses_keras(nb)))
+    # nbgrader's autograder test cells call the graders themselves; here the graders run
+    # outside the kernel instead, so those cells are skipped (they keep their numbers).
+    learner_cells = [c for c in code_cells if not is_autograder_test(c)]
+    prelude = nbformat.v4.new_code_cell(prelude_source(seed, uses_keras(nb)))
     export = nbformat.v4.new_code_cell(export_source(exercise.variables, artifacts))
     run_nb = nbformat.v4.new_notebook(cells=[prelude, *learner_cells, export])
     run_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
 
     deadline = started + timeout
-    client = NotebookClient(
+    # The connection file goes into the run's folder, not the user's Jupyter runtime folder.
+    manager = AsyncKernelManager(kernel_name="python3", connection_file=str(workdir / "kernel.json"))
+    watchdog = Watchdog(memory, deadline=deadline + GRACE)
+    client = LimitedClient(
         run_nb,
+        watchdog=watchdog,
+        output_limit=int(output_mb * 1024 * 1024),
+        km=manager,
         kernel_name="python3",
         allow_errors=True,
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
@@ -157,27 +214,30 @@ def run_notebook(
     )
     result = RunResult(artifacts=None)
     try:
-        client.execute(
-            env=kernel_environment(home, seed),
-            cwd=str(sandbox),
-            stdout=subprocess.DEVNULL,  # the kernel's own log lines are not for the learner
-            stderr=subprocess.DEVNULL,
-        )
+        with sigterm_interrupts(), watchdog:  # on leaving, every process it started is ended
+            client.execute(
+                env=kernel_environment(home, seed, run_token(notebook)),
+                cwd=str(sandbox),
+                stdout=subprocess.DEVNULL,  # the kernel's own log lines are not for the learner
+                stderr=subprocess.DEVNULL,
+            )
     except CellTimeoutError:
-        result.error = f"the notebook ran past its time limit of {timeout:g} seconds"
+        result.error = LIMIT_MESSAGES["time"].format(**limits)
     except DeadKernelError:
         result.error = "the notebook's kernel died (the notebook ended its own Python process)"
     except Exception as exc:  # a kernel that could not start, or a broken connection
         result.error = f"the notebook could not be run: {type(exc).__name__}: {exc}"
+    if watchdog.reason is not None:  # a limit ended the run: that is the reason, in plain words
+        result.error = LIMIT_MESSAGES[watchdog.reason].format(**limits)
 
-    for number, cell in enumerate(learner_cells, start=1):
+    for number, cell in enumerate(code_cells, start=1):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 evalue = str(output.get("evalue", "")).splitlines()
                 result.cell_errors.append(
                     CellError(
                         cell=number,
-                        first_line=_first_line(cell.source),
+                        first_line=first_line(cell.source),
                         ename=str(output.get("ename", "Error")),
                         evalue=(evalue[0] if evalue else "")[:300],
                     )
@@ -191,11 +251,19 @@ def run_notebook(
     return result
 
 
+def preload_heldout(exercise_id: str) -> None:
+    """Read the exercise's held-out data now, before the learner's code runs (data.heldout keeps
+    it): a notebook that rewrote those files could not change what its own model is judged on."""
+    try:
+        data.heldout(exercise_id)
+    except CourseError:
+        pass  # no held-out data for this exercise, or the banknotes are not at hand: the check says
+
+
 def temporary_workdir() -> tempfile.TemporaryDirectory:
-    """A fresh folder for one run, outside the repository."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix="keras-course-")
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    """A fresh folder for one run under the system's temporary folder, outside the course: no
+    relative path from the sandbox leads into solutions/ or datasets/ without going through /."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if base == ROOT or ROOT in base.parents:
+        raise CourseError(f"the temporary folder {base} is inside the course; set TMPDIR elsewhere")
+    return tempfile.TemporaryDirectory(prefix="keras-course-", dir=base)

@@ -1,0 +1,104 @@
+"""What isolation costs: the same notebook run plainly and through the grader, in one run.
+
+    python -m keras_course.bench_isolation [NOTEBOOK] [--exercise ID] [--repeat 3]
+
+Three ways, alternated and each timed `--repeat` times (the median is shown), with the ratio of
+each to the first:
+
+- plain: nbclient executes the notebook, after the grader's seeding prelude, in a kernel in a
+  folder holding its data files, and kills the kernel at the end as the grader does (a graceful
+  shutdown of TensorFlow costs seconds): no sandbox, no scrubbed environment, no limits, no
+  export;
+- isolated run: runner.run_notebook: sandbox, scrubbed environment, seed, the watchdog's time,
+  memory and output limits, the export of the graded variables;
+- full grading: grading.grade_in_subprocess, as `keras-course grade` does it: a fresh grading
+  process, the isolated run, and the checks on the exported data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from keras_course import data
+from keras_course.config import Exercise, load_course
+from keras_course.paths import SOLUTIONS
+
+
+def plain_run(notebook: Path, exercise: Exercise) -> None:
+    """The notebook executed as Jupyter would, after the grader's seeding prelude (which also
+    keeps progress bars quiet), with none of the grader's isolation."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from keras_course.kernel_cells import prelude_source
+    from keras_course.runner import uses_keras
+
+    with tempfile.TemporaryDirectory(prefix="keras-course-bench-") as folder:
+        for name in exercise.data:
+            data.write_learner_file(name, Path(folder))
+        nb = nbformat.read(notebook, as_version=4)
+        prelude = prelude_source(load_course().seed, uses_keras(nb))
+        nb.cells.insert(0, nbformat.v4.new_code_cell(prelude))
+        client = NotebookClient(
+            nb, kernel_name="python3", timeout=600, allow_errors=True, shutdown_kernel="immediate"
+        )
+        client.execute(cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def isolated_run(notebook: Path, exercise: Exercise) -> None:
+    from keras_course.runner import run_notebook, temporary_workdir
+
+    course = load_course()
+    with temporary_workdir() as folder:
+        run = run_notebook(notebook, exercise, Path(folder), course.seed, course.timeout)
+    if run.error:
+        raise SystemExit(f"the isolated run failed: {run.error}")
+
+
+def full_grading(notebook: Path, exercise: Exercise) -> None:
+    from keras_course.grading import grade_in_subprocess
+
+    result = grade_in_subprocess(notebook, exercise.id)
+    if result.error:
+        raise SystemExit(f"the grading failed: {result.error}")
+
+
+WAYS: dict[str, Callable[[Path, Exercise], None]] = {
+    "plain nbclient run": plain_run,
+    "isolated run": isolated_run,
+    "full grading": full_grading,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", nargs="?", default=str(SOLUTIONS / "hello_nets.ipynb"))
+    parser.add_argument("--exercise", help="exercise id (default: the file name)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    notebook = Path(args.notebook).resolve()
+    exercise = load_course().exercise(args.exercise or notebook.stem)
+
+    seconds: dict[str, list[float]] = {way: [] for way in WAYS}
+    for _ in range(args.repeat):  # alternated, so that a busy moment of the machine hits all three
+        for way, run in WAYS.items():
+            started = time.perf_counter()
+            run(notebook, exercise)
+            seconds[way].append(time.perf_counter() - started)
+
+    base = statistics.median(seconds["plain nbclient run"])
+    print(f"{notebook.name}, {args.repeat} runs each, median wall-clock seconds:")
+    for way, times in seconds.items():
+        median = statistics.median(times)
+        print(f"  {way:<20} {median:6.2f} s  x{median / base:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

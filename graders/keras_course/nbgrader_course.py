@@ -1,0 +1,186 @@
+"""Write a standard nbgrader course directory from course.toml and the source notebooks.
+
+`keras-course nbgrader DIR` writes DIR/nbgrader_config.py, DIR/activate (the shell settings
+nbgrader needs) and DIR/source/<assignment>/ for every assignment in course.toml, with the
+data files its notebooks read. Each notebook is made
+from its one source, solutions/<id>.ipynb, by three small preprocessors, one step each:
+
+- DropCheckFooter removes the closing "check your work" cell meant for `keras-course check`;
+- AddPrepareCell puts a locked cell first that seeds the kernel as the grader does;
+- AddCheckCells appends one locked, autograded test cell per check in course.toml, with its
+  points; the checks on held-out data sit in nbgrader's hidden-test regions.
+
+The test cells only call keras_course.notebook_checks.check, which runs the pytest graders:
+the checks themselves are never copied into a notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+
+from keras_course import data
+from keras_course.config import Exercise, load_course
+from keras_course.paths import SOLUTIONS, grader_file
+from keras_course.stubs import CODE_STUB
+
+FOOTER_ID = "check"  # grade_id of the source notebooks' closing cell
+PREPARE_ID = "keras_course_prepare"
+CONFIG_FILE = "nbgrader_config.py"
+ACTIVATE_FILE = "activate"
+HOMES = {  # where Keras, matplotlib, IPython and Jupyter write, inside the course directory
+    "KERAS_HOME": "keras",
+    "MPLCONFIGDIR": "matplotlib",
+    "IPYTHONDIR": "ipython",
+    "JUPYTER_CONFIG_DIR": "jupyter/config",
+    "JUPYTER_DATA_DIR": "jupyter/data",
+    "JUPYTER_RUNTIME_DIR": "jupyter/runtime",
+}
+
+
+def nbgrader_metadata(grade_id: str, *, grade: bool = False, points: float = 0) -> dict:
+    """nbgrader's cell metadata (schema 3) for a locked cell, graded when `grade` is set."""
+    meta = {"grade": grade, "grade_id": grade_id, "locked": True, "schema_version": 3, "solution": False}
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def check_descriptions(exercise_id: str) -> dict[str, str]:
+    """Each check's one-line description: the first line of its grader test's docstring."""
+    tree = ast.parse(grader_file(exercise_id).read_text(encoding="utf-8"))
+    return {
+        node.name.removeprefix("test_"): (ast.get_docstring(node) or node.name).splitlines()[0]
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+class DropCheckFooter(Preprocessor):
+    """Remove the closing cell that tells learners to run `keras-course check`."""
+
+    def preprocess(self, nb, resources):
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != FOOTER_ID]
+        return nb, resources
+
+
+class AddPrepareCell(Preprocessor):
+    """Put a locked cell before the first code cell that seeds the kernel as the grader does."""
+
+    def preprocess(self, nb, resources):
+        exercise: Exercise = resources["exercise"]
+        cell = nbformat.v4.new_code_cell(
+            "# Run this cell first. It fixes the random seed as the grader does, so that your\n"
+            "# results are the ones the grader sees, and it loads the checks at the bottom.\n"
+            "from keras_course.notebook_checks import check, prepare\n\n"
+            f'prepare("{exercise.id}")'
+        )
+        cell.metadata["nbgrader"] = nbgrader_metadata(PREPARE_ID)
+        first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        nb.cells.insert(first_code, cell)
+        return nb, resources
+
+
+class AddCheckCells(Preprocessor):
+    """Append one autograded test cell per check, with the points course.toml gives it."""
+
+    def preprocess(self, nb, resources):
+        exercise: Exercise = resources["exercise"]
+        descriptions = check_descriptions(exercise.id)
+        intro = nbformat.v4.new_markdown_cell(
+            "## Checks\n\nRun the cells below to check your work. A check that fails says what "
+            "to fix. The checks on data your model has never seen are hidden: they run when "
+            "your work is graded."
+        )
+        intro.metadata["nbgrader"] = nbgrader_metadata("checks_intro")
+        nb.cells.append(intro)
+        for name, points in exercise.checks.items():
+            label = "point" if points == 1 else "points"
+            call = f'check("{exercise.id}", "{name}")'
+            if name in exercise.hidden:
+                call = f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
+            cell = nbformat.v4.new_code_cell(f"# {descriptions[name]} ({points:g} {label})\n{call}")
+            cell.metadata["nbgrader"] = nbgrader_metadata(f"check_{name}", grade=True, points=points)
+            nb.cells.append(cell)
+        return nb, resources
+
+
+STEPS = (DropCheckFooter, AddPrepareCell, AddCheckCells)
+
+
+def source_notebook(exercise: Exercise) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of one exercise, made from solutions/<id>.ipynb."""
+    nb = nbformat.read(SOLUTIONS / f"{exercise.id}.ipynb", as_version=4)
+    resources = {"exercise": exercise}
+    for step in STEPS:
+        nb, resources = step().preprocess(nb, resources)
+    nbformat.validate(nb)
+    return nb
+
+
+def config_text(timeout: float) -> str:
+    """The course directory's nbgrader_config.py."""
+    homes = "\n".join(f'    "{var}": "{sub}",' for var, sub in HOMES.items())
+    return f'''"""nbgrader configuration of the keras-course course, written by `keras-course nbgrader`."""
+
+import os
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# Keras, matplotlib, IPython and Jupyter write into .home/ here, not into your home directory.
+HOMES = {{
+{homes}
+}}
+for variable, folder in HOMES.items():
+    os.environ.setdefault(variable, str(HERE / ".home" / folder))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's log lines are not feedback
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.course_id = "keras-course"
+# One cell may train a model for a few minutes on 2 cores: the limit comes from course.toml.
+c.Execute.timeout = {int(timeout)}
+c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
+'''
+
+
+def activate_text(folder: Path) -> str:
+    """A shell file to source before running nbgrader in the course directory.
+
+    Jupyter and IPython create their folders before nbgrader reads nbgrader_config.py, so the
+    tool homes must be set in the shell; nbgrader also needs its environment's bin on PATH,
+    because it calls alembic."""
+    bin_dir = Path(sys.executable).parent
+    lines = [
+        "# Source this file (. ./activate) before running nbgrader here: it puts nbgrader's",
+        "# environment on PATH and keeps Keras, matplotlib, IPython and Jupyter out of your home.",
+        f'export PATH="{bin_dir}:$PATH"',
+        *(f'export {var}="{folder.resolve() / ".home" / sub}"' for var, sub in HOMES.items()),
+        "export TF_CPP_MIN_LOG_LEVEL=3",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_course(folder: Path) -> list[Path]:
+    """Write nbgrader_config.py and source/<assignment>/ for every assignment; return the files."""
+    course = load_course()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / CONFIG_FILE
+    config.write_text(config_text(course.timeout), encoding="utf-8")
+    activate = folder / ACTIVATE_FILE
+    activate.write_text(activate_text(folder), encoding="utf-8")
+    written = [config, activate]
+    for assignment in course.assignments:
+        target = folder / "source" / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        for exercise in course.assignment_exercises(assignment):
+            path = target / f"{exercise.id}.ipynb"
+            nbformat.write(source_notebook(exercise), path)
+            written.append(path)
+            written += [data.write_learner_file(name, target) for name in exercise.data]
+    return written

@@ -1,0 +1,76 @@
+"""Each graded result on disk as soon as it is done, so that an interrupted batch can resume.
+
+`<results dir>/<learner>/<exercise>.json` (by default `DIR/.keras-course-results/`, which the
+batch skips as it skips every dot-folder) holds the result with what it was graded from: the
+notebook's sha256 and the settings that decide a verdict (seed, limits, the exercise's points
+and thresholds). With `--resume` a stored result is kept only when all of these are the same
+today; a changed notebook or changed settings are graded again. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from keras_course.config import Course
+from keras_course.results import Result, write_atomic
+
+RESULTS_DIR = ".keras-course-results"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ResultStore:
+    """The stored results of one batch folder."""
+
+    def __init__(
+        self, folder: Path, course: Course, seed: int | None, timeout: float | None, memory: float | None
+    ) -> None:
+        self.folder = folder
+        self.course = course
+        self.limits = {
+            "seed": course.seed if seed is None else seed,
+            "timeout": course.timeout if timeout is None else timeout,
+            "memory": course.memory if memory is None else memory,
+            "output_mb": course.output_mb,
+        }
+
+    def path(self, learner: str, exercise_id: str) -> Path:
+        return self.folder / learner / f"{exercise_id}.json"
+
+    def settings(self, exercise_id: str) -> dict:
+        """What, besides the notebook, decides the verdict: compared as JSON."""
+        exercise = self.course.exercise(exercise_id)
+        raw = {**self.limits, "checks": exercise.checks, "thresholds": exercise.thresholds}
+        return json.loads(json.dumps(raw, sort_keys=True))
+
+    def load(self, learner: str, exercise_id: str, notebook: Path) -> Result | None:
+        """The stored result, if it was graded from this very notebook with today's settings."""
+        try:
+            stored = json.loads(self.path(learner, exercise_id).read_text(encoding="utf-8"))
+            result = Result.from_dict(stored["result"])
+            same = (
+                stored["notebook_sha256"] == sha256_of(notebook)
+                and stored["settings"] == self.settings(exercise_id)
+                and (result.learner, result.exercise) == (learner, exercise_id)
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return result if same else None
+
+    def save(self, result: Result, notebook_sha256: str) -> None:
+        record = {
+            "notebook_sha256": notebook_sha256,
+            "settings": self.settings(result.exercise),
+            "result": asdict(result),
+        }
+        text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
+        write_atomic(self.path(result.learner, result.exercise), text + "\n")

@@ -1,0 +1,124 @@
+"""Hostile and broken submissions, graded for real: each gets the honest verdict, nothing is lost.
+
+tests/hostile/<batch>/<learner>/<exercise>.ipynb are the submissions and tests/hostile/expected.toml
+the result each must get. Each batch is graded once by `keras-course grade`, with its limits;
+then every result is checked against its line of the table, and no process a notebook started
+may be left. Cases that cannot run safely on a shared machine (a fork bomb, a notebook writing
+into the course by absolute path) are in the README's security model, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+from keras_course.paths import ROOT
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+EXPECTED = tomllib.loads((HOSTILE / "expected.toml").read_text(encoding="utf-8"))
+LIMITS = {
+    "limits": ["--timeout", "12", "--memory", "500"],
+    "submissions": ["--timeout", "60", "--memory", "1500"],
+}
+MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start
+SECRET = "KC_HOSTILE_SECRET"  # in the grader's environment; the sandbox notebook looks for it
+CLI = [sys.executable, "-m", "keras_course"]
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def grade_batch(batch: str, tmp_path: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
+    folder = tmp_path / batch
+    shutil.copytree(HOSTILE / batch, folder)
+    report = tmp_path / f"{batch}.json"
+    out = subprocess.run(
+        [*CLI, "grade", folder, "--json", report, "--jobs", "2", *LIMITS[batch], *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, **{SECRET: "hunter2"}),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.loads(report.read_text(encoding="utf-8"))["results"]
+    return {r["learner"]: r for r in results if r["error"] != "not submitted"}, out
+
+
+def problems(result: dict, expected: dict) -> list[str]:
+    """What is wrong with one result, as the table describes it; [] when it is right."""
+    found = []
+    checks = {c["name"]: c for c in result["checks"]}
+    if result["exercise"] != expected["exercise"]:
+        found.append(f"graded as {result['exercise']}")
+    error = result["error"] or ""
+    if expected["error"] and expected["error"] not in error:
+        found.append(f"error {error!r} lacks {expected['error']!r}")
+    if not expected["error"] and error:
+        found.append(f"unexpected error {error!r}")
+    if "\n" in error:
+        found.append("the error is more than one line")
+    if result["score"] > expected["max_score"]:
+        found.append(f"scored {result['score']} > {expected['max_score']}")
+    if result["score"] != sum(c["points"] for c in result["checks"]):
+        found.append("the score is not the sum of the checks")
+    for name in expected.get("fails", []):
+        if checks[name]["passed"]:
+            found.append(f"check {name} passed")
+    for name, piece in expected.get("feedback", {}).items():
+        if piece not in checks[name]["feedback"]:
+            found.append(f"{name} feedback {checks[name]['feedback']!r} lacks {piece!r}")
+    if "cell_error" in expected and not any(expected["cell_error"] in e for e in result["cell_errors"]):
+        found.append(f"no cell error with {expected['cell_error']!r}: {result['cell_errors']}")
+    return found
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("batch", ["submissions", "limits"])
+def test_each_hostile_submission_gets_its_honest_verdict(batch, tmp_path):
+    results, out = grade_batch(batch, tmp_path)
+
+    assert set(results) == set(EXPECTED[batch])
+    wrong = {learner: problems(results[learner], spec) for learner, spec in EXPECTED[batch].items()}
+    assert {learner: p for learner, p in wrong.items() if p} == {}
+    assert processes_with(MARKER) == [], "processes started by the notebooks outlived the batch"
+    assert "hunter2" not in out.stdout + out.stderr
+
+
+@pytest.mark.notebook
+def test_check_prints_the_graders_verdict_not_the_notebooks(tmp_path):
+    """`check` on a notebook that prints a forged result JSON and then runs out of memory, in a
+    file whose name has spaces and accents: its output is the grader's one JSON document."""
+    source = HOSTILE / "submissions" / "writes_results" / "counting_parameters.ipynb"
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    hog = {"id": "hog", "cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    nb["cells"].append({**hog, "source": "import numpy as np\n\nbig = np.ones(600_000_000)"})
+    notebook = tmp_path / "mi cuaderno ñ 1.ipynb"
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+
+    limits = ["--timeout", "60", "--memory", "300"]
+    out = subprocess.run(
+        [*CLI, "check", notebook, "--exercise", "counting_parameters", "--json", *limits],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+    assert out.returncode == 1, out.stderr[-3000:]
+    (result,) = json.loads(out.stdout)["results"]
+    assert result["error"] == "the notebook used more than 300 MB of memory"
+    assert result["score"] == 0

@@ -1,0 +1,194 @@
+"""The grader's own defences, without a kernel: what it reads from an export, where runs happen,
+how it ends processes, and what a stored result is worth. Cheap: no notebook runs here."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from keras_course.config import CourseError, load_course
+from keras_course.feedback import CheckFailed
+from keras_course.keras_file import MAX_PARAMETERS, MAX_WEIGHTS_BYTES, read_keras_file
+from keras_course.paths import ROOT
+from keras_course.result_store import ResultStore, sha256_of
+from keras_course.results import CheckResult, Result
+from keras_course.runner import RunResult, read_submission, temporary_workdir
+from keras_course.submission import Submission
+from keras_course.watchdog import RUN_ENV, alive, end_tagged, tagged
+
+
+def layer(class_name: str, **config: object) -> dict:
+    return {"module": "keras.layers", "class_name": class_name, "registered_name": None, "config": config}
+
+
+def dense(units: int, activation: str = "linear") -> dict:
+    return layer("Dense", units=units, activation=activation)
+
+
+def keras_file(path: Path, inputs: int, layers: list[dict], h5=None) -> Path:
+    """A .keras file as Keras writes it: config.json, and model.weights.h5 filled by h5(file)."""
+    entry = layer("InputLayer", batch_shape=[None, inputs])
+    config = {"module": "keras", "class_name": "Sequential", "config": {"layers": [entry, *layers]}}
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as handle:
+        if h5 is not None:
+            h5(handle)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", weights.getvalue())
+    return path
+
+
+def test_a_billion_parameters_are_refused_from_the_settings_before_any_weight_is_read(tmp_path):
+    path = keras_file(tmp_path / "model.keras", 2, [dense(10, "relu"), dense(100_000_000)])
+    with pytest.raises(CourseError, match="the model has 1,100,000,030 parameters, more than the grader"):
+        read_keras_file(path)
+
+
+def test_huge_stored_weights_are_refused_from_their_shapes_before_they_are_read(tmp_path):
+    def huge(handle):  # settings that say 10 units, an array that says a billion numbers
+        handle.create_dataset("layers/dense/vars/0", shape=(31623, 31623), dtype="f4", chunks=(64, 64))
+        handle.create_dataset("layers/dense/vars/1", data=np.zeros(10, "f4"))
+
+    path = keras_file(tmp_path / "model.keras", 2, [dense(10)], huge)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(CourseError, match=f"more than the grader reads \\({MAX_PARAMETERS:,}\\)"):
+        read_keras_file(path)
+
+
+def test_a_zip_bomb_is_refused_from_its_declared_size(tmp_path):
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": []}}))
+        with archive.open("model.weights.h5", "w", force_zip64=True) as member:
+            block = bytes(1 << 20)
+            for _ in range(MAX_WEIGHTS_BYTES >> 20):
+                member.write(block)
+            member.write(b"\0")
+    with pytest.raises(CourseError, match="model.weights.h5 holds 134,217,729 bytes"):
+        read_keras_file(path)
+
+
+def test_weights_that_disagree_with_the_layer_settings_are_refused(tmp_path):
+    def weights(handle):  # says 10 units, has 32
+        handle.create_dataset("layers/dense/vars/0", data=np.zeros((2, 32), "f4"))
+        handle.create_dataset("layers/dense/vars/1", data=np.zeros(32, "f4"))
+
+    path = keras_file(tmp_path / "model.keras", 2, [dense(10)], weights)
+    with pytest.raises(CourseError, match="layer 1 says it has 10 units, but its weights are those of 32"):
+        read_keras_file(path)
+
+
+def export(tmp_path: Path, manifest: object, files: dict[str, bytes] | None = None) -> Submission:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for name, content in (files or {}).items():
+        (folder / name).write_bytes(content)
+    return Submission(load_course().exercise("darts"), RunResult(artifacts=folder))
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"kind": "keras_model", "file": "../../solutions/darts.keras"}, "the export named a file"),
+        ({"kind": "keras_model", "file": "/dev/zero"}, "the export named a file '/dev/zero'"),
+        ({"kind": "keras_model", "file": "model.keras"}, "its file model.keras is missing"),
+        ({"kind": "secret_weapon"}, "the export wrote something the grader does not know"),
+        ("not an entry", "the export wrote something the grader does not know"),
+    ],
+)
+def test_a_forged_manifest_entry_fails_its_checks_with_a_reason(tmp_path, entry, message):
+    submission = export(tmp_path, {"model": entry})
+    with pytest.raises(CheckFailed, match=message):
+        submission.model()
+
+
+def test_a_link_out_of_the_export_is_not_followed(tmp_path):
+    submission = export(tmp_path, {"preds": {"kind": "array", "file": "preds.npy"}})
+    (submission.run.artifacts / "preds.npy").symlink_to("/dev/zero")
+    with pytest.raises(CheckFailed, match="its file preds.npy is not a plain file"):
+        submission.array("preds")
+
+
+def test_an_array_whose_header_claims_more_than_its_file_holds_is_refused(tmp_path):
+    buffer = io.BytesIO()  # says ten billion numbers, holds four
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10_000_000_000,)}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    forged = buffer.getvalue() + np.zeros(4).tobytes()
+    submission = export(tmp_path, {"preds": {"kind": "array", "file": "preds.npy"}}, {"preds.npy": forged})
+    with pytest.raises(CheckFailed, match="preds.npy is not a plain array"):
+        submission.array("preds")
+
+
+def test_a_manifest_that_is_not_an_object_fails_every_variable(tmp_path):
+    submission = export(tmp_path, ["model", "preds"])
+    with pytest.raises(CheckFailed, match="could not read your variables back: its manifest is not a JSON"):
+        submission.model()
+
+
+def test_bad_submissions_are_told_in_one_line_naming_the_file(tmp_path):
+    darts = (ROOT / "exercises" / "darts.ipynb").read_text(encoding="utf-8")
+    (tmp_path / "hello_nets.ipynb").write_text(darts, encoding="utf-8")
+    with pytest.raises(CourseError, match=r"hello_nets\.ipynb: this notebook is for the exercise 'darts'"):
+        read_submission(tmp_path / "hello_nets.ipynb", "hello_nets")
+    blank = {"id": "a", "cell_type": "code", "source": " \n", "metadata": {}, "outputs": []}
+    blank["execution_count"] = None
+    empty = {"cells": [blank], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "darts.ipynb").write_text(json.dumps(empty), encoding="utf-8")
+    with pytest.raises(CourseError, match=r"darts\.ipynb: the notebook has no code to run"):
+        read_submission(tmp_path / "darts.ipynb", "darts")
+
+
+def test_runs_happen_outside_the_course():
+    with temporary_workdir() as folder:
+        sandbox = Path(folder).resolve()
+        assert ROOT not in sandbox.parents
+        assert not any((parent / "solutions").exists() for parent in sandbox.parents)
+
+
+def test_a_batch_ends_what_a_killed_grader_left_behind_by_its_tag():
+    env = dict(os.environ, **{RUN_ENV: "kc-test-tag"})
+    code = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
+    try:
+        until = time.monotonic() + 10
+        while len(tagged({"kc-test-tag"})) < 2 and time.monotonic() < until:
+            time.sleep(0.05)
+        found = tagged({"kc-test-tag"})
+        assert parent.pid in found and len(found) == 2
+        end_tagged(["kc-test-tag"])
+        parent.wait(timeout=5)
+        assert not any(alive(pid) for pid in found)
+    finally:
+        parent.kill()
+
+
+def test_a_stored_result_is_kept_only_for_the_same_notebook_and_settings(tmp_path):
+    course = load_course()
+    notebook = tmp_path / "counting_parameters.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    result = Result("ann", "counting_parameters", 2.0, 6.0, None, [CheckResult("layers", False, 0, 1, "x")])
+    ResultStore(tmp_path / "store", course, None, None, None).save(result, sha256_of(notebook))
+
+    def kept(seed=None, memory=None) -> bool:
+        store = ResultStore(tmp_path / "store", course, seed, None, memory)
+        return store.load("ann", "counting_parameters", notebook) == result
+
+    assert kept()
+    assert not kept(seed=7)
+    assert not kept(memory=900)
+    notebook.write_text('{"changed": true}', encoding="utf-8")
+    assert not kept()

@@ -1,0 +1,283 @@
+"""The whole course through stock nbgrader, offline: generate, autograde, feedback, export.
+
+One module-scoped run, kept on one xdist worker by its group, follows the README's instructor
+walk-through: `keras-course nbgrader`, `nbgrader generate_assignment`, submissions for three
+learners (the reference solutions, the untouched release notebooks, one typical mistake per
+exercise), then `nbgrader autograde` while `keras-course grade` grades the same notebooks beside
+it, then `nbgrader generate_feedback` and `nbgrader export`. Every command runs with an empty
+HOME, which must stay empty. The tests below read what those commands wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from keras_course.config import load_course
+from keras_course.paths import HELDOUT
+from keras_course.results import Result
+from mistakes import MISTAKES
+
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nbgrader")]
+
+COURSE = load_course()
+BIN = Path(sys.executable).parent
+LEARNERS = ("reference", "untouched", "mistaken")
+KERAS_COURSE_GRADE = "keras-course grade submitted --json results.json --csv gradebook.csv --junit junit.xml"
+# One typical mistake per exercise, each failing before any long training.
+MISTAKEN = {
+    "hello_nets": "twelve_units",
+    "counting_parameters": "whole_model",
+    "build_as_shown": "tanh_hidden",
+    "meteor_orbit": "no_compile",
+    "dollar_bills": "untrained",
+    "darts": "no_compile",
+    "irrigation": "no_compile",
+}
+VARIANTS = {v.exercise: v for v in MISTAKES if MISTAKEN.get(v.exercise) == v.name}
+
+
+def assignment_of(exercise_id: str) -> str:
+    return next(
+        name
+        for name in COURSE.assignments
+        if exercise_id in [e.id for e in COURSE.assignment_exercises(name)]
+    )
+
+
+def clean_environment(home: Path) -> dict[str, str]:
+    """The caller's environment with an empty HOME and no tool homes: the course folder's
+    nbgrader_config.py and keras-course must keep every tool out of HOME by themselves."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "KERAS_HOME"))}
+    for name in ("MPLCONFIGDIR", "IPYTHONDIR"):
+        env.pop(name, None)
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p) != BIN]
+    env.update(HOME=str(home), PATH=os.pathsep.join(path))  # `. ./activate` adds nbgrader's bin
+    return env
+
+
+def fill_in(release: Path, source: Path) -> nbformat.NotebookNode:
+    """A learner's copy of a release notebook with the reference answers written in."""
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(source, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = answers[grade_id]
+    return nb
+
+
+class CourseRun:
+    """The course directory after the walk-through, and how long each step took."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.course = root / "course"  # made by the first step
+        self.home = root / "home"
+        self.home.mkdir()
+        self.env = clean_environment(self.home)
+        self.started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+
+    def shell(self, step: str, line: str, cwd: Path | None = None) -> subprocess.Popen:
+        """Start one line of the README's walk-through in bash, in the course directory after
+        `. ./activate` unless cwd is given."""
+        if cwd is None:
+            cwd, line = self.course, f". ./activate && {line}"
+        self.started[step] = time.monotonic()
+        return subprocess.Popen(
+            ["bash", "-c", line],
+            cwd=cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait(self, step: str, proc: subprocess.Popen) -> str:
+        out, err = proc.communicate()
+        self.seconds[step] = round(time.monotonic() - self.started[step], 1)
+        assert proc.returncode == 0, f"{step} failed:\n{out[-3000:]}\n{err[-3000:]}"
+        return out
+
+    def step(self, name: str, line: str, cwd: Path | None = None) -> str:
+        return self.wait(name, self.shell(name, line, cwd))
+
+    def submit(self) -> None:
+        for exercise in COURSE.exercises.values():
+            assignment = assignment_of(exercise.id)
+            release = self.course / "release" / assignment / f"{exercise.id}.ipynb"
+            source = self.course / "source" / assignment / f"{exercise.id}.ipynb"
+            filled = nbformat.writes(fill_in(release, source))
+            texts = {
+                "reference": filled,
+                "untouched": release.read_text(encoding="utf-8"),
+                "mistaken": VARIANTS[exercise.id].apply(filled),
+            }
+            for learner, text in texts.items():
+                target = self.course / "submitted" / learner / assignment / f"{exercise.id}.ipynb"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+
+    def walk_through(self) -> None:
+        self.step("keras-course nbgrader", f"{BIN}/keras-course nbgrader course", cwd=self.root)
+        self.step("generate_assignment", 'nbgrader generate_assignment "*"')
+        self.submit()
+        # keras-course grades the same notebooks while nbgrader autogrades them.
+        grading = self.shell("keras-course grade", KERAS_COURSE_GRADE)
+        self.step("autograde", 'nbgrader autograde "*"')
+        self.wait("keras-course grade", grading)
+        self.step("generate_feedback", 'nbgrader generate_feedback "*"')
+        self.step("export", "nbgrader export")
+
+    def keras_course_results(self) -> dict[tuple[str, str], Result]:
+        raw = json.loads((self.course / "results.json").read_text(encoding="utf-8"))["results"]
+        return {(r["learner"], r["exercise"]): Result.from_dict(r) for r in raw}
+
+    def autograded_checks(self, learner: str, exercise_id: str) -> dict[str, tuple[bool, str]]:
+        """Each test cell of the autograded notebook: passed, and the message it showed."""
+        path = self.course / "autograded" / learner / assignment_of(exercise_id) / f"{exercise_id}.ipynb"
+        outcome = {}
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not (meta.get("grade") and cell.cell_type == "code"):
+                continue
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            text = (
+                errors[0].evalue
+                if errors
+                else "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+                .strip()
+                .removeprefix("✓ ")
+            )
+            outcome[meta["grade_id"].removeprefix("check_")] = (not errors, text)
+        return outcome
+
+
+@pytest.fixture(scope="module")
+def course_run(tmp_path_factory) -> CourseRun:
+    run = CourseRun(tmp_path_factory.mktemp("nbgrader"))
+    run.walk_through()
+    print(f"\nnbgrader walk-through, seconds per step: {run.seconds}")
+    return run
+
+
+def test_every_assignment_is_generated_with_its_data(course_run):
+    for assignment in COURSE.assignments:
+        release = course_run.course / "release" / assignment
+        for exercise in COURSE.assignment_exercises(assignment):
+            assert (release / f"{exercise.id}.ipynb").is_file()
+            for name in exercise.data:
+                assert (release / name).is_file()
+
+
+def test_release_holds_no_solution_code_and_no_held_out_data(course_run):
+    heldout_lines = {
+        line for p in HELDOUT.iterdir() for line in p.read_text(encoding="utf-8").splitlines()[1:]
+    }
+    for path in (course_run.course / "release").rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, path
+        for exercise in COURSE.exercises.values():
+            for name in exercise.hidden:
+                call = json.dumps(f'check("{exercise.id}", "{name}")')[1:-1]  # as in a .ipynb
+                assert call not in text, path
+        if path.suffix == ".csv":
+            assert not heldout_lines & set(text.splitlines()), f"{path} holds held-out rows"
+    for exercise in COURSE.exercises.values():
+        release = course_run.course / "release" / assignment_of(exercise.id) / f"{exercise.id}.ipynb"
+        source = nbformat.read(
+            course_run.course / "source" / assignment_of(exercise.id) / f"{exercise.id}.ipynb", 4
+        )
+        stub = release.read_text(encoding="utf-8")
+        for cell in source.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                answer = cell.source.split("### BEGIN SOLUTION\n")[1].split("\n### END SOLUTION")[0]
+                assert answer not in stub, f"{release.name} shows the answer {answer!r}"
+
+
+def test_cell_metadata_is_nbgraders_schema_with_points_from_course_toml(course_run):
+    for exercise in COURSE.exercises.values():
+        source = course_run.course / "source" / assignment_of(exercise.id) / f"{exercise.id}.ipynb"
+        cells = nbformat.read(source, as_version=4).cells
+        points = {}
+        for cell in cells:
+            meta = cell.metadata["nbgrader"]
+            assert meta["schema_version"] == 3
+            if meta["solution"]:
+                assert not meta["locked"] and not meta["grade"]
+            else:
+                assert meta["locked"], meta["grade_id"]
+            if meta["grade"]:
+                points[meta["grade_id"].removeprefix("check_")] = meta["points"]
+        assert points == exercise.checks
+
+
+def test_nbgrader_and_keras_course_give_the_same_scores_and_feedback(course_run):
+    results = course_run.keras_course_results()
+    for learner in LEARNERS:
+        for exercise in COURSE.exercises.values():
+            ours = {c.name: (c.passed, c.feedback) for c in results[(learner, exercise.id)].checks}
+            assert course_run.autograded_checks(learner, exercise.id) == ours, (learner, exercise.id)
+
+
+def test_export_scores_are_full_zero_and_exactly_the_mistakes(course_run):
+    with open(course_run.course / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    scores = {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in rows}
+    results = course_run.keras_course_results()
+    for assignment in COURSE.assignments:
+        exercises = COURSE.assignment_exercises(assignment)
+        full = sum(e.max_score for e in exercises)
+        lost = sum(COURSE.exercise(e.id).checks[c] for e in exercises for c in VARIANTS[e.id].fails)
+        assert scores[("reference", assignment)] == full
+        assert scores[("untouched", assignment)] == 0
+        assert scores[("mistaken", assignment)] == full - lost
+        for learner in LEARNERS:
+            ours = sum(results[(learner, e.id)].score for e in exercises)
+            assert scores[(learner, assignment)] == ours
+
+
+def test_feedback_html_shows_the_graders_message(course_run):
+    results = course_run.keras_course_results()
+    failed = next(c for c in results[("mistaken", "darts")].checks if not c.passed)
+    page = course_run.course / "feedback" / "mistaken" / assignment_of("darts") / "darts.html"
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    assert failed.feedback in text
+    assert "Your model was not compiled" in failed.feedback
+
+
+def test_keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports(course_run):
+    with open(course_run.course / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        rows = {r["learner"]: r for r in csv.DictReader(handle)}
+    assert set(rows) == set(LEARNERS)
+    assert float(rows["reference"]["total"]) == sum(e.max_score for e in COURSE.exercises.values())
+    assert (course_run.course / "junit.xml").read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_home_directory_stays_empty(course_run):
+    assert list(course_run.home.iterdir()) == []
+
+
+def test_learner_validates_a_filled_in_release_notebook(course_run, tmp_path):
+    release = course_run.course / "release" / "introducing_keras" / "hello_nets.ipynb"
+    source = course_run.course / "source" / "introducing_keras" / "hello_nets.ipynb"
+    mine = tmp_path / "hello_nets.ipynb"
+    nbformat.write(fill_in(release, source), mine)
+    out = course_run.step("validate", f". {course_run.course}/activate && nbgrader validate {mine}", tmp_path)
+    assert "Success! Your notebook passes all the tests." in out
+    assert list(course_run.home.iterdir()) == []
