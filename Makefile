@@ -35,12 +35,13 @@ data: install
 demo: data
 	$(BIN)/keras-course demo
 
-# --dist loadgroup keeps the nbgrader walk-through's tests on one worker (they share one run).
+# The longest tests start first (tests/conftest.py); with worksteal, the other worker takes
+# over what is queued behind them.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider -m "not training"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider -m "not training"
 
 test-all: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider
 
 # The nbgrader course directory of the README's walk-through, with every assignment generated.
 course: data

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 import subprocess
 import sys
-from xml.etree import ElementTree as ET
 
 import pytest
 from keras_course.paths import GRADERS, ROOT, SOLUTIONS
@@ -94,43 +91,3 @@ def test_plain_pytest_grades_a_submission():
     )
     assert out.returncode == 0, out.stdout[-2000:]
     assert "4 passed" in out.stdout and "Total: 4/4" in out.stdout
-
-
-@pytest.mark.notebook
-def test_grade_a_batch_writes_json_csv_and_junit(tmp_path):
-    batch = tmp_path / "batch"
-    (batch / "Ana María").mkdir(parents=True)
-    (batch / "bob").mkdir()
-    shutil.copy(SOLUTIONS / "build_as_shown.ipynb", batch / "Ana María" / "build_as_shown.ipynb")
-    (batch / "bob" / "hello_nets.ipynb").write_text("{ broken")
-    out = run(
-        "grade",
-        batch,
-        "--json",
-        tmp_path / "r.json",
-        "--csv",
-        tmp_path / "g.csv",
-        "--junit",
-        tmp_path / "j.xml",
-        "--jobs",
-        "1",
-    )
-    assert out.returncode == 0, out.stderr
-
-    raw = json.loads((tmp_path / "r.json").read_text())["results"]
-    results = {(r["learner"], r["exercise"]): r for r in raw}
-    assert len(results) == 2 * 7
-    assert results[("Ana María", "build_as_shown")]["score"] == 4
-    assert results[("Ana María", "darts")]["error"] == "not submitted"
-    broken = results[("bob", "hello_nets")]
-    assert broken["score"] == 0 and "not a notebook" in broken["error"]
-
-    rows = list(csv.reader((tmp_path / "g.csv").open()))
-    assert rows[0][0] == "learner" and rows[0][-1] == "total"
-    assert rows[1][0] == "Ana María" and rows[1][-1] == "4"
-    assert rows[2][0] == "bob" and rows[2][-1] == "0"
-
-    suites = ET.parse(tmp_path / "j.xml").getroot()
-    ana = suites.find("testsuite[@name='Ana María.build_as_shown']")
-    assert ana is not None and ana.get("failures") == "0"
-    assert "Ana María" in out.stdout

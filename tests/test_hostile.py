@@ -23,7 +23,7 @@ from keras_course.paths import ROOT
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 EXPECTED = tomllib.loads((HOSTILE / "expected.toml").read_text(encoding="utf-8"))
 LIMITS = {
-    "limits": ["--timeout", "12", "--memory", "500"],
+    "limits": ["--timeout", "20", "--memory", "500"],  # 20 s: room for a loaded machine
     "submissions": ["--timeout", "60", "--memory", "1500"],
 }
 MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start

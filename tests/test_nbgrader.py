@@ -1,11 +1,12 @@
 """The whole course through stock nbgrader, offline: generate, autograde, feedback, export.
 
-One module-scoped run, kept on one xdist worker by its group, follows the README's instructor
-walk-through: `keras-course nbgrader`, `nbgrader generate_assignment`, submissions for three
-learners (the reference solutions, the untouched release notebooks, one typical mistake per
-exercise), then `nbgrader autograde` while `keras-course grade` grades the same notebooks beside
-it, then `nbgrader generate_feedback` and `nbgrader export`. Every command runs with an empty
-HOME, which must stay empty. The tests below read what those commands wrote.
+One test runs the README's instructor walk-through: `keras-course nbgrader`, `nbgrader
+generate_assignment`, submissions for three learners (the reference solutions, the untouched
+release notebooks, one typical mistake per exercise), then `nbgrader autograde` while
+`keras-course grade` grades the same notebooks beside it, then `nbgrader generate_feedback`
+and `nbgrader export`. Every command runs with an empty HOME, which must stay empty. Each
+function below is one promise of the walk-through, checked on what those commands wrote, as a
+subtest.
 """
 
 from __future__ import annotations
@@ -24,25 +25,16 @@ import pytest
 from keras_course.config import load_course
 from keras_course.paths import HELDOUT
 from keras_course.results import Result
-from mistakes import MISTAKES
+from mistakes import END_TO_END, MISTAKES
 
-pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("nbgrader")]
+pytestmark = pytest.mark.notebook
 
 COURSE = load_course()
 BIN = Path(sys.executable).parent
 LEARNERS = ("reference", "untouched", "mistaken")
+AUTOGRADE = """ls submitted | xargs -P 2 -I{} nbgrader autograde "*" --student {}"""
 KERAS_COURSE_GRADE = "keras-course grade submitted --json results.json --csv gradebook.csv --junit junit.xml"
-# One typical mistake per exercise, each failing before any long training.
-MISTAKEN = {
-    "hello_nets": "twelve_units",
-    "counting_parameters": "whole_model",
-    "build_as_shown": "tanh_hidden",
-    "meteor_orbit": "no_compile",
-    "dollar_bills": "untrained",
-    "darts": "no_compile",
-    "irrigation": "no_compile",
-}
-VARIANTS = {v.exercise: v for v in MISTAKES if MISTAKEN.get(v.exercise) == v.name}
+VARIANTS = {v.exercise: v for v in MISTAKES if END_TO_END.get(v.exercise) == v.name}
 
 
 def assignment_of(exercise_id: str) -> str:
@@ -137,7 +129,7 @@ class CourseRun:
         self.submit()
         # keras-course grades the same notebooks while nbgrader autogrades them.
         grading = self.shell("keras-course grade", KERAS_COURSE_GRADE)
-        self.step("autograde", 'nbgrader autograde "*"')
+        self.step("autograde", AUTOGRADE)
         self.wait("keras-course grade", grading)
         self.step("generate_feedback", 'nbgrader generate_feedback "*"')
         self.step("export", "nbgrader export")
@@ -166,15 +158,7 @@ class CourseRun:
         return outcome
 
 
-@pytest.fixture(scope="module")
-def course_run(tmp_path_factory) -> CourseRun:
-    run = CourseRun(tmp_path_factory.mktemp("nbgrader"))
-    run.walk_through()
-    print(f"\nnbgrader walk-through, seconds per step: {run.seconds}")
-    return run
-
-
-def test_every_assignment_is_generated_with_its_data(course_run):
+def every_assignment_is_generated_with_its_data(course_run):
     for assignment in COURSE.assignments:
         release = course_run.course / "release" / assignment
         for exercise in COURSE.assignment_exercises(assignment):
@@ -183,7 +167,7 @@ def test_every_assignment_is_generated_with_its_data(course_run):
                 assert (release / name).is_file()
 
 
-def test_release_holds_no_solution_code_and_no_held_out_data(course_run):
+def release_holds_no_solution_code_and_no_held_out_data(course_run):
     heldout_lines = {
         line for p in HELDOUT.iterdir() for line in p.read_text(encoding="utf-8").splitlines()[1:]
     }
@@ -210,7 +194,7 @@ def test_release_holds_no_solution_code_and_no_held_out_data(course_run):
                 assert answer not in stub, f"{release.name} shows the answer {answer!r}"
 
 
-def test_cell_metadata_is_nbgraders_schema_with_points_from_course_toml(course_run):
+def cell_metadata_is_nbgraders_schema_with_points_from_course_toml(course_run):
     for exercise in COURSE.exercises.values():
         source = course_run.course / "source" / assignment_of(exercise.id) / f"{exercise.id}.ipynb"
         cells = nbformat.read(source, as_version=4).cells
@@ -227,7 +211,7 @@ def test_cell_metadata_is_nbgraders_schema_with_points_from_course_toml(course_r
         assert points == exercise.checks
 
 
-def test_nbgrader_and_keras_course_give_the_same_scores_and_feedback(course_run):
+def nbgrader_and_keras_course_give_the_same_scores_and_feedback(course_run):
     results = course_run.keras_course_results()
     for learner in LEARNERS:
         for exercise in COURSE.exercises.values():
@@ -235,7 +219,7 @@ def test_nbgrader_and_keras_course_give_the_same_scores_and_feedback(course_run)
             assert course_run.autograded_checks(learner, exercise.id) == ours, (learner, exercise.id)
 
 
-def test_export_scores_are_full_zero_and_exactly_the_mistakes(course_run):
+def export_scores_are_full_zero_and_exactly_the_mistakes(course_run):
     with open(course_run.course / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     scores = {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in rows}
@@ -252,7 +236,15 @@ def test_export_scores_are_full_zero_and_exactly_the_mistakes(course_run):
             assert scores[(learner, assignment)] == ours
 
 
-def test_feedback_html_shows_the_graders_message(course_run):
+def each_mistake_loses_exactly_its_checks(course_run):
+    results = course_run.keras_course_results()
+    for exercise_id, variant in VARIANTS.items():
+        checks = results[("mistaken", exercise_id)].checks
+        assert {c.name for c in checks if not c.passed} == set(variant.fails), exercise_id
+        assert any(variant.message in c.feedback for c in checks if not c.passed), exercise_id
+
+
+def feedback_html_shows_the_graders_message(course_run):
     results = course_run.keras_course_results()
     failed = next(c for c in results[("mistaken", "darts")].checks if not c.passed)
     page = course_run.course / "feedback" / "mistaken" / assignment_of("darts") / "darts.html"
@@ -261,7 +253,7 @@ def test_feedback_html_shows_the_graders_message(course_run):
     assert "Your model was not compiled" in failed.feedback
 
 
-def test_keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports(course_run):
+def keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports(course_run):
     with open(course_run.course / "gradebook.csv", newline="", encoding="utf-8") as handle:
         rows = {r["learner"]: r for r in csv.DictReader(handle)}
     assert set(rows) == set(LEARNERS)
@@ -269,15 +261,42 @@ def test_keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports(
     assert (course_run.course / "junit.xml").read_text(encoding="utf-8").startswith("<?xml")
 
 
-def test_home_directory_stays_empty(course_run):
+def home_directory_stays_empty(course_run):
     assert list(course_run.home.iterdir()) == []
 
 
-def test_learner_validates_a_filled_in_release_notebook(course_run, tmp_path):
+def learner_validates_a_filled_in_release_notebook(course_run):
     release = course_run.course / "release" / "introducing_keras" / "hello_nets.ipynb"
     source = course_run.course / "source" / "introducing_keras" / "hello_nets.ipynb"
-    mine = tmp_path / "hello_nets.ipynb"
+    mine = course_run.root / "hello_nets.ipynb"
     nbformat.write(fill_in(release, source), mine)
-    out = course_run.step("validate", f". {course_run.course}/activate && nbgrader validate {mine}", tmp_path)
+    out = course_run.step(
+        "validate", f". {course_run.course}/activate && nbgrader validate {mine}", course_run.root
+    )
     assert "Success! Your notebook passes all the tests." in out
     assert list(course_run.home.iterdir()) == []
+
+
+WHAT_THE_WALK_THROUGH_GIVES = [
+    every_assignment_is_generated_with_its_data,
+    release_holds_no_solution_code_and_no_held_out_data,
+    cell_metadata_is_nbgraders_schema_with_points_from_course_toml,
+    nbgrader_and_keras_course_give_the_same_scores_and_feedback,
+    export_scores_are_full_zero_and_exactly_the_mistakes,
+    each_mistake_loses_exactly_its_checks,
+    feedback_html_shows_the_graders_message,
+    keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports,
+    home_directory_stays_empty,
+    learner_validates_a_filled_in_release_notebook,
+]
+
+
+def test_the_readme_walk_through_with_stock_nbgrader(tmp_path, subtests):
+    """One run of the walk-through (the longest test of the suite), then each of its promises
+    as a subtest."""
+    course_run = CourseRun(tmp_path)
+    course_run.walk_through()
+    print(f"\nnbgrader walk-through, seconds per step: {course_run.seconds}")
+    for promise in WHAT_THE_WALK_THROUGH_GIVES:
+        with subtests.test(msg=promise.__name__):
+            promise(course_run)

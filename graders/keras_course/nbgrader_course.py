@@ -142,6 +142,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's log lines are
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = str(HERE)
+# Several `nbgrader autograde --student ...` may run at once: each waits up to 60 s for the
+# gradebook's lock instead of failing.
+c.CourseDirectory.db_url = f"sqlite:///{{HERE / 'gradebook.db'}}?timeout=60"
 c.CourseDirectory.course_id = "keras-course"
 # One cell may train a model for a few minutes on 2 cores: the limit comes from course.toml.
 c.Execute.timeout = {int(timeout)}
