@@ -333,16 +333,14 @@ MISTAKES = [
     ),
 ]
 
-# The mistakes that tests/test_nbgrader.py submits through nbgrader, one per exercise, each
-# failing before any long training. test_grading.py leaves them to that run.
+# The mistakes that tests/test_nbgrader.py submits through nbgrader, each failing before any
+# long training; test_grading.py leaves them to that run.
 END_TO_END = {
     "hello_nets": "twelve_units",
     "counting_parameters": "whole_model",
     "build_as_shown": "tanh_hidden",
-    "meteor_orbit": "no_compile",
     "dollar_bills": "untrained",
     "darts": "no_compile",
-    "irrigation": "no_compile",
 }
 
 # Correct answers written another way: each must get full marks.

@@ -3,16 +3,17 @@
 The variants run in this process (run_here.py), which makes ~40 notebooks affordable. Notebooks
 that train long (meteor_orbit, darts, irrigation) run here with their training left out, which
 must also fail the checks that need a trained model (mistakes.LONG_TRAINING); `make test-all` also runs them
-trained (marker `training`). The reference solutions and untouched stubs run in real kernels
-in test_nbgrader.py, through both nbgrader and keras-course grade, with one mistake per
-exercise (mistakes.END_TO_END), which is therefore not repeated here.
+trained (marker `training`). The reference solutions run in real kernels in test_nbgrader.py,
+through both nbgrader and keras-course grade, with some stubs and the mistakes of
+mistakes.END_TO_END, which are therefore not repeated here.
 """
 
 from __future__ import annotations
 
 import pytest
 from conftest import failed_checks
-from keras_course.paths import SOLUTIONS
+from keras_course.config import load_course
+from keras_course.paths import EXERCISES, SOLUTIONS
 from mistakes import CORRECT, END_TO_END, LONG_TRAINING, MISTAKES
 from run_here import grade_here
 
@@ -22,6 +23,16 @@ TRAINED = [
     for v in MISTAKES + CORRECT
     if v.exercise in LONG_TRAINING and v.trains
 ]
+
+
+@pytest.mark.parametrize("exercise_id", ["darts", "irrigation"])
+def test_reference_solution_that_trains_long_gets_full_marks(tmp_path, exercise_id):
+    """The reference solutions that test_nbgrader.py's quick run leaves out, trained here."""
+    source = (SOLUTIONS / f"{exercise_id}.ipynb").read_text(encoding="utf-8")
+    result = grade_here(source, exercise_id, tmp_path)
+    assert result.error is None and result.cell_errors == []
+    assert {c.name: c.feedback for c in result.checks if not c.passed} == {}
+    assert result.score == result.max_score
 
 
 def assert_loses_exactly(variant, result) -> None:
@@ -39,3 +50,15 @@ def test_variant_loses_exactly_its_checks(tmp_path, variant):
     source = (SOLUTIONS / f"{variant.exercise}.ipynb").read_text(encoding="utf-8")
     result = grade_here(variant.apply(source), variant.exercise, tmp_path)
     assert_loses_exactly(variant, result)
+
+
+@pytest.mark.parametrize("exercise_id", list(load_course().exercises))
+def test_untouched_stub_scores_zero_and_says_what_to_fill_in(tmp_path, exercise_id):
+    stub = (EXERCISES / f"{exercise_id}.ipynb").read_text(encoding="utf-8")
+    result = grade_here(stub, exercise_id, tmp_path)
+    assert result.error is None
+    assert result.score == 0
+    assert any("is not filled in yet: replace `raise NotImplementedError()`" in e for e in result.cell_errors)
+    for check in result.checks:
+        assert not check.passed
+        assert check.feedback.startswith(("Your notebook does not define", "`")), check.feedback

@@ -1,8 +1,16 @@
 """keras-course: autograded exercises for chapter 1 of 'Introduction to Deep Learning with Keras'."""
 
+import os
 import sys
 
+from keras_course.paths import CACHE
+
 __version__ = "0.1.0"
+
+# Keras and matplotlib write into the home directory unless told otherwise: a keras-course
+# process that imports them (the banknotes download does) keeps them in the project's .cache/.
+os.environ.setdefault("KERAS_HOME", str(CACHE / "keras"))
+os.environ.setdefault("MPLCONFIGDIR", str(CACHE / "matplotlib"))
 
 # nbformat validates with jsonschema, which imports the optional IRI checker rfc3987_syntax when
 # it is installed. That module builds a grammar at import time: 2 s in every grading process,
