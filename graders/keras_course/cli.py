@@ -85,8 +85,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             shutil.copytree(sample, folder / sample.name)
         print(f"Grading the reference solutions and the samples in {SAMPLES} ...", flush=True)
         results = grade_folder(folder, args.jobs)
-    for result in results:
-        if result.learner != "reference" and result.score < result.max_score:
+    for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
+        submitted = result.error != "not submitted"
+        if result.learner != "reference" and result.score < result.max_score and submitted:
             print(checklist(result))
     print()
     write_reports(results, args)
