@@ -2,7 +2,7 @@
 
 This is the fast path for testing the checks on many learner mistakes: the cells run with
 `exec` in a fresh namespace, in a folder holding only the exercise's data files, seeded as the
-grader seeds a kernel. The export and the grading are the real ones (kernel_cells._export and
+grader seeds a kernel. The export and the grading are the real ones (notebook_checks.export_run and
 grading.grade_artifacts), so a check sees exactly what it sees after a kernel run. Running
 untrusted notebooks in a real kernel is tested by test_nbgrader.py and the hostile corpus.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,9 +19,10 @@ import nbformat
 from keras_course import data
 from keras_course.config import load_course
 from keras_course.grading import grade_artifacts
-from keras_course.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
+from keras_course.kernel_cells import seed_kernel
+from keras_course.notebook_checks import export_run
 from keras_course.results import Result
-from keras_course.runner import RUN_FILE, CellError, first_line, is_autograder_test
+from keras_course.runner import CellError, first_line, is_autograder_test
 
 
 def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
@@ -57,8 +57,5 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
             sys.modules["matplotlib.pyplot"].close("all")
 
     artifacts = folder / "artifacts"
-    _export(list(exercise.variables), str(artifacts), namespace, MAX_ARRAY_BYTES)
-    (artifacts / RUN_FILE).write_text(
-        json.dumps({"cell_errors": [e.__dict__ for e in errors]}), encoding="utf-8"
-    )
+    export_run(exercise.variables, namespace, artifacts, [e.__dict__ for e in errors])
     return grade_artifacts(artifacts, exercise_id, here=True)

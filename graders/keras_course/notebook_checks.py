@@ -76,6 +76,13 @@ def _fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def export_run(names: tuple[str, ...], namespace: dict, artifacts: Path, cell_errors: list[dict]) -> None:
+    """Export the named variables of a run that happened in this process, with its cell errors,
+    as plugin.exported_run reads them back."""
+    _export(list(names), str(artifacts), namespace, MAX_ARRAY_BYTES)
+    (artifacts / RUN_FILE).write_text(json.dumps({"cell_errors": cell_errors}), encoding="utf-8")
+
+
 def grade_here(exercise_id: str, namespace: dict) -> Result:
     """Export this kernel's variables and grade them in a clean process."""
     from keras_course.grading import grade_artifacts
@@ -83,10 +90,7 @@ def grade_here(exercise_id: str, namespace: dict) -> Result:
     exercise = load_course().exercise(exercise_id)
     with tempfile.TemporaryDirectory(prefix="keras-course-check-") as tmp:
         artifacts = Path(tmp) / "artifacts"
-        _export(list(exercise.variables), str(artifacts), namespace, MAX_ARRAY_BYTES)
-        (artifacts / RUN_FILE).write_text(
-            json.dumps({"cell_errors": _state["cell_errors"]}), encoding="utf-8"
-        )
+        export_run(exercise.variables, namespace, artifacts, _state["cell_errors"])
         key = _fingerprint(artifacts)
         if key not in _state["graded"]:
             _state["graded"] = {key: grade_artifacts(artifacts, exercise_id)}
