@@ -10,6 +10,7 @@ again with `resume`.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import signal
@@ -75,13 +76,17 @@ def find_jobs(folder: Path) -> tuple[list[Job], list[Result]]:
     return jobs, missing
 
 
-def grade_job(job: Job, seed: int | None, timeout: float | None, memory: float | None = None) -> Result:
+def grade_job(
+    job: Job, seed: int | None, timeout: float | None, memory: float | None = None, sandbox: str | None = None
+) -> Result:
     """One learner's result, whatever their notebook does; bad input is told without a kernel."""
     from keras_course.runner import read_submission
 
     try:
         read_submission(job.notebook, job.exercise)
-        return grade_in_subprocess(job.notebook, job.exercise, job.learner, seed, timeout, memory=memory)
+        return grade_in_subprocess(
+            job.notebook, job.exercise, job.learner, seed, timeout, memory=memory, sandbox=sandbox
+        )
     except CourseError as exc:
         return error_result(job.learner, job.exercise, str(exc))
     except Exception as exc:  # one learner's failure must never stop the batch
@@ -164,18 +169,26 @@ def grade_folder(
     memory: float | None = None,
     resume: bool = False,
     results_dir: Path | None = None,
+    sandbox: str | None = None,
 ) -> list[Result]:
     """Grade every submission under folder; results sorted by learner and exercise.
 
     Each result is stored under results_dir (default: folder/.keras-course-results) as soon as
     it is done; with resume, a stored result of the same notebook and settings is kept and
-    only the rest is graded. on_result is called for each result graded now.
+    only the rest is graded; a result graded with weaker isolation than this batch gets (sandbox
+    mode, default course.toml [sandbox] grade) is graded again. on_result is called for each
+    result graded now. CourseError, before anything is graded, when the sandbox is required
+    and cannot run.
     """
+    from keras_course.sandbox import isolation
+
     course = load_course()
+    sandbox = sandbox or course.sandbox["grade"]
+    level = isolation(sandbox)
     folder = Path(folder).resolve()  # the grading processes run elsewhere: absolute paths
     jobs, results = find_jobs(folder)
     store = ResultStore(
-        Path(results_dir) if results_dir else folder / RESULTS_DIR, course, seed, timeout, memory
+        Path(results_dir) if results_dir else folder / RESULTS_DIR, course, seed, timeout, memory, level
     )
     todo = []
     for job in jobs:
@@ -185,6 +198,7 @@ def grade_folder(
         else:
             results.append(kept)
     workers = max(1, jobs_at_once or course.jobs)
-    results += run_jobs(todo, store, workers, lambda job: grade_job(job, seed, timeout, memory), on_result)
+    grade = functools.partial(grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox)
+    results += run_jobs(todo, store, workers, grade, on_result)
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from keras_course.config import CourseError, load_course
+from keras_course.config import SANDBOX_MODES, CourseError, load_course
 from keras_course.results import checklist, summary_table, to_csv, to_json, to_junit, write_atomic
 
 
@@ -24,11 +24,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from keras_course.grading import exercise_of, grade_in_process
     from keras_course.runner import read_submission
+    from keras_course.sandbox import isolation
 
     notebook = Path(args.notebook)
     exercise_id = exercise_of(notebook, args.exercise)
     read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
-    result = grade_in_process(notebook, exercise_id, "", args.seed, args.timeout, args.memory)
+    mode = args.sandbox or load_course().sandbox["check"]
+    isolation(mode)  # "required" where the sandbox cannot run: one line, before any kernel starts
+    result = grade_in_process(notebook, exercise_id, "", args.seed, args.timeout, args.memory, mode)
     if args.json:
         print(to_json([result]))
     else:
@@ -66,6 +69,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         memory=args.memory,
         resume=args.resume,
         results_dir=args.results_dir,
+        sandbox=args.sandbox,
     )
     write_reports(results, args)
     return 0
@@ -138,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=None)
     check.add_argument("--timeout", type=float, default=None, help="seconds for the notebook")
     check.add_argument("--memory", type=float, default=None, help="MB for the notebook's processes")
+    check.add_argument("--sandbox", choices=SANDBOX_MODES, help="Linux sandbox (default: course.toml, auto)")
     check.set_defaults(func=cmd_check)
 
     def report_options(p: argparse.ArgumentParser) -> None:
@@ -152,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None)
     grade.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
     grade.add_argument("--memory", type=float, default=None, help="MB per notebook's processes")
+    grade.add_argument(
+        "--sandbox", choices=SANDBOX_MODES, help="Linux sandbox (default: course.toml, required)"
+    )
     grade.add_argument("--resume", action="store_true", help="grade only what is not stored yet")
     grade.add_argument("--results-dir", help="where each result is stored (DIR/.keras-course-results)")
     grade.set_defaults(func=cmd_grade)

@@ -10,7 +10,9 @@ import tomllib
 
 from keras_course.paths import COURSE_TOML
 
-LIMITS = ("timeout", "seed", "jobs", "memory", "output_mb")  # course.toml [limits] sets each
+SANDBOX_MODES = ("auto", "required", "off")  # sandbox.py says what each gives
+# course.toml [limits] sets each
+LIMITS = ("timeout", "seed", "jobs", "memory", "output_mb", "processes", "disk_mb")
 
 
 class CourseError(Exception):
@@ -47,6 +49,9 @@ class Course:
     memory: float = 0.0  # MB for the kernel's whole process tree; course.toml sets it
     output_mb: float = 0.0  # MB of output a notebook may print; course.toml sets it
     assignments: dict[str, str] = field(default_factory=dict)  # nbgrader name -> lesson
+    processes: int = 0  # processes and threads a sandboxed kernel may have at once
+    disk_mb: float = 0.0  # MB of files a notebook may write
+    sandbox: dict[str, str] = field(default_factory=dict)  # command ("grade", "check") -> mode
 
     def assignment_exercises(self, name: str) -> list[Exercise]:
         """The exercises an nbgrader assignment bundles: those of its lesson, in course order."""
@@ -90,6 +95,12 @@ def parse_course(text: str, source: str = "course.toml") -> Course:
     missing = [name for name in LIMITS if name not in limits]
     if missing:
         raise CourseError(f"{source}: [limits] needs {', '.join(missing)}")
+    modes = raw.get("sandbox", {})
+    sandbox = {command: str(modes.get(command, "required")) for command in ("grade", "check")}
+    for command, mode in sandbox.items():
+        if mode not in SANDBOX_MODES:
+            known = ", ".join(SANDBOX_MODES)
+            raise CourseError(f"{source}: [sandbox] {command} = '{mode}', not one of {known}")
     return Course(
         title=raw.get("course", {}).get("title", "keras-course"),
         timeout=float(limits["timeout"]),
@@ -99,6 +110,9 @@ def parse_course(text: str, source: str = "course.toml") -> Course:
         assignments=assignments,
         memory=float(limits["memory"]),
         output_mb=float(limits["output_mb"]),
+        processes=int(limits["processes"]),
+        disk_mb=float(limits["disk_mb"]),
+        sandbox=sandbox,
     )
 
 

@@ -48,8 +48,11 @@ def pytest_args(
     timeout: float | None,
     json_out: Path,
     memory: float | None = None,
+    sandbox: str | None = None,
 ) -> list[str]:
     args = grader_args(exercise_id, json_out, f"--submission={notebook.resolve()}", f"--learner={learner}")
+    if sandbox is not None:
+        args.append(f"--sandbox={sandbox}")
     if seed is not None:
         args.append(f"--seed={seed}")
     if timeout is not None:
@@ -66,11 +69,12 @@ def grade_in_process(
     seed: int | None = None,
     timeout: float | None = None,
     memory: float | None = None,
+    sandbox: str | None = None,
 ) -> Result:
     """Run the grader with pytest.main here; pytest's own output is silenced."""
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory)
+        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
         return run_grader_here(args, json_out, exercise_id)
 
 
@@ -96,13 +100,14 @@ def grade_in_subprocess(
     seed: int | None = None,
     timeout: float | None = None,
     memory: float | None = None,
+    sandbox: str | None = None,
 ) -> Result:
     """Grade in a fresh Python process, so that nothing one grading does reaches the next."""
     course = load_course()
     limit = (timeout if timeout is not None else course.timeout) + 120
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory)
+        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
         return run_grader_process(args, json_out, learner, exercise_id, limit)
 
 

@@ -26,6 +26,8 @@ from nbconvert.preprocessors import Preprocessor
 from keras_course import data
 from keras_course.config import Exercise, load_course
 from keras_course.paths import SOLUTIONS, grader_file
+from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
+from keras_course.sandbox_provisioner import kernelspec
 from keras_course.stubs import CODE_STUB
 
 FOOTER_ID = "check"  # grade_id of the source notebooks' closing cell
@@ -149,6 +151,10 @@ c.CourseDirectory.course_id = "keras-course"
 # One cell may train a model for a few minutes on 2 cores: the limit comes from course.toml.
 c.Execute.timeout = {int(timeout)}
 c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
+# Every notebook runs in the keras-course kernel: in the Linux sandbox, with course.toml's
+# limits, and with the check service that grades the test cells outside the sandbox
+# (its kernelspec is in .home/jupyter/data/kernels/).
+c.Execute.kernel_name = "{KERNEL_NAME}"
 '''
 
 
@@ -175,9 +181,18 @@ def write_course(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / CONFIG_FILE
     config.write_text(config_text(course.timeout), encoding="utf-8")
+    spec = kernelspec(
+        folder / ".home" / HOMES["JUPYTER_DATA_DIR"] / "kernels",
+        mode=course.sandbox["grade"],
+        processes=course.processes,
+        memory_mb=course.memory,
+        disk_mb=course.disk_mb,
+        seed=course.seed,
+        check_service=True,
+    )
     activate = folder / ACTIVATE_FILE
     activate.write_text(activate_text(folder), encoding="utf-8")
-    written = [config, activate]
+    written = [config, activate, spec / "kernel.json"]
     for assignment in course.assignments:
         target = folder / "source" / assignment
         target.mkdir(parents=True, exist_ok=True)

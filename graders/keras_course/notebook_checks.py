@@ -3,20 +3,29 @@
 The generated nbgrader notebooks start with a locked cell that calls `prepare(exercise)`: it
 seeds the kernel exactly as `keras-course grade` does and records which cells raise. Each
 autograded test cell then calls `check(exercise, name)`. The first call exports the kernel's
-variables with the same export code that `keras-course grade` uses, and runs the pytest graders
-on them in a clean Python process (grading.grade_artifacts). Later calls reuse that result
-while the exported variables stay the same. A failed check raises CheckFailed with the
-grader's own message, so nbgrader shows the learner the same words as `keras-course check`.
+variables with the same export code that `keras-course grade` uses and has them graded by the
+pytest graders in a clean Python process. Later calls reuse that result while the exported
+variables stay the same. A failed check raises CheckFailed with the grader's own message, so
+nbgrader shows the learner the same words as `keras-course check`.
+
+Where the grading happens depends on where the kernel runs. In `nbgrader autograde` the kernel
+is sandboxed and can reach neither course.toml nor the held-out data: its environment names the
+check service (check_service.py) that grades outside the sandbox. Elsewhere (`nbgrader
+validate` on a learner's machine) the kernel grades in a process of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
+from keras_course.check_service import CHECKS_ENV, ask
 from keras_course.config import load_course
 from keras_course.feedback import CheckFailed
 from keras_course.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
@@ -40,11 +49,32 @@ def _record_errors(result) -> None:  # an IPython post_run_cell hook
     )
 
 
+def _service() -> str | None:
+    """The check service's socket, when this kernel runs in nbgrader's sandbox."""
+    return os.environ.get(CHECKS_ENV)
+
+
+def _ask(request: dict) -> dict:
+    answer = ask(_service(), request)
+    if "error" in answer:
+        raise CheckFailed(f"The checks could not run: {answer['error']}.")
+    return answer
+
+
+def settings(exercise_id: str) -> tuple[int, list[str]]:
+    """The seed the grader gives every run, and the variables it grades, from course.toml (read
+    by the check service when this kernel is sandboxed)."""
+    if _service():
+        answer = _ask({"op": "prepare", "exercise": exercise_id})
+        return int(answer["seed"]), [str(name) for name in answer["variables"]]
+    course = load_course()
+    return course.seed, list(course.exercise(exercise_id).variables)
+
+
 def prepare(exercise_id: str) -> None:
     """Seed this kernel as the grader does and start recording errors of the cells below."""
-    course = load_course()
-    course.exercise(exercise_id)
-    seed_kernel(course.seed, quiet=False)  # learners still see summary() and fit's progress
+    seed, _ = settings(exercise_id)
+    seed_kernel(seed, quiet=False)  # learners still see summary() and fit's progress
     _state["cell_errors"].clear()
     _state["graded"].clear()
     shell = _shell()
@@ -84,17 +114,28 @@ def export_run(names: tuple[str, ...], namespace: dict, artifacts: Path, cell_er
 
 
 def grade_here(exercise_id: str, namespace: dict) -> Result:
-    """Export this kernel's variables and grade them in a clean process."""
-    from keras_course.grading import grade_artifacts
-
-    exercise = load_course().exercise(exercise_id)
-    with tempfile.TemporaryDirectory(prefix="keras-course-check-") as tmp:
-        artifacts = Path(tmp) / "artifacts"
-        export_run(exercise.variables, namespace, artifacts, _state["cell_errors"])
+    """Export this kernel's variables and grade them in a clean process (or the check service)."""
+    socket_path = _service()
+    # In nbgrader's sandbox the export goes into the run folder, beside the service's socket.
+    box = Path(socket_path).parent if socket_path else Path(tempfile.mkdtemp(prefix="keras-course-check-"))
+    name = f"export-{secrets.token_hex(16)}"
+    artifacts = box / name
+    try:
+        _, variables = settings(exercise_id)
+        export_run(tuple(variables), namespace, artifacts, _state["cell_errors"])
         key = _fingerprint(artifacts)
         if key not in _state["graded"]:
-            _state["graded"] = {key: grade_artifacts(artifacts, exercise_id)}
+            if socket_path:
+                raw = _ask({"op": "grade", "exercise": exercise_id, "export": name})["result"]
+                graded = Result.from_dict(raw)
+            else:
+                from keras_course.grading import grade_artifacts
+
+                graded = grade_artifacts(artifacts, exercise_id)
+            _state["graded"] = {key: graded}
         return _state["graded"][key]
+    finally:
+        shutil.rmtree(artifacts if socket_path else box, ignore_errors=True)
 
 
 def check(exercise_id: str, *names: str) -> None:

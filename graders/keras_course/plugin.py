@@ -29,6 +29,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=None, help="seed (default: course.toml)")
     group.addoption("--timeout", type=float, default=None, help="seconds for the notebook")
     group.addoption("--memory", type=float, default=None, help="MB for the notebook's processes")
+    group.addoption(
+        "--sandbox",
+        default=None,
+        choices=("auto", "required", "off"),
+        help="run the kernel in the Linux sandbox (default: course.toml [sandbox] grade)",
+    )
     group.addoption("--grade-json", default=None, help="write the result as JSON here")
     group.addoption(
         "--artifacts",
@@ -76,6 +82,7 @@ def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
             seed=course.seed if seed is None else seed,
             timeout=course.timeout if timeout is None else timeout,
             memory=config.getoption("--memory"),  # None: course.toml's [limits]
+            sandbox_mode=config.getoption("--sandbox") or course.sandbox["grade"],
         )
     except CourseError as exc:  # not a notebook: every check fails with this one reason
         result = RunResult(artifacts=None, error=str(exc))
@@ -169,6 +176,7 @@ class Gradebook:
             error=self.error or (run.error if run else None),
             checks=checks,
             cell_errors=[e.describe() for e in run.cell_errors] if run else [],
+            isolation=run.isolation if run else "none",
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

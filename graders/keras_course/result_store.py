@@ -16,6 +16,7 @@ from pathlib import Path
 
 from keras_course.config import Course
 from keras_course.results import Result, write_atomic
+from keras_course.sandbox import LEVELS
 
 RESULTS_DIR = ".keras-course-results"
 
@@ -32,10 +33,17 @@ class ResultStore:
     """The stored results of one batch folder."""
 
     def __init__(
-        self, folder: Path, course: Course, seed: int | None, timeout: float | None, memory: float | None
+        self,
+        folder: Path,
+        course: Course,
+        seed: int | None,
+        timeout: float | None,
+        memory: float | None,
+        isolation: str = "none",
     ) -> None:
         self.folder = folder
         self.course = course
+        self.isolation = isolation  # a result graded under weaker isolation is graded again
         self.limits = {
             "seed": course.seed if seed is None else seed,
             "timeout": course.timeout if timeout is None else timeout,
@@ -61,6 +69,7 @@ class ResultStore:
                 stored["notebook_sha256"] == sha256_of(notebook)
                 and stored["settings"] == self.settings(exercise_id)
                 and (result.learner, result.exercise) == (learner, exercise_id)
+                and LEVELS.get(result.isolation, -1) >= LEVELS[self.isolation]
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None

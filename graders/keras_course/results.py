@@ -29,6 +29,7 @@ class Result:
     error: str | None
     checks: list[CheckResult] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
+    isolation: str = "none"  # what the kernel ran under: "sandbox" or "none" (sandbox.py)
 
     @classmethod
     def from_dict(cls, raw: dict) -> Result:
@@ -41,6 +42,7 @@ class Result:
             error=raw.get("error"),
             checks=checks,
             cell_errors=list(raw.get("cell_errors", [])),
+            isolation=str(raw.get("isolation", "none")),
         )
 
 
@@ -104,6 +106,8 @@ def checklist(result: Result, color: bool = False) -> str:
     """The learner's view of one result: a line per check, then the total."""
     ok, bad = ("\033[32m✓\033[0m", "\033[31m✗\033[0m") if color else ("✓", "✗")
     lines = [f"{result.exercise}: {result.learner}" if result.learner else result.exercise]
+    if result.isolation == "none":
+        lines.insert(0, "Note: this run was not isolated (no sandbox), so it is a practice check only.")
     if result.error:
         lines.append(f"  ! {result.error}")
     for note in result.cell_errors:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import nbformat
 
-from keras_course import data
+from keras_course import data, sandbox
 from keras_course.config import CourseError, Exercise, load_course
-from keras_course.kernel_cells import MANIFEST, export_source, prelude_source
+from keras_course.export_files import collect_export
+from keras_course.kernel_cells import export_source, prelude_source
 from keras_course.paths import ROOT
 from keras_course.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
@@ -58,6 +59,8 @@ class RunResult:
     cell_errors: list[CellError] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    isolation: str = "none"  # what the kernel ran under: "sandbox" or "none" (sandbox.py)
+    peak_tasks: int = 0  # the most processes and threads the kernel's tree had at once
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -157,32 +160,43 @@ def run_notebook(
     timeout: float,
     memory: float | None = None,
     output_mb: float | None = None,
+    sandbox_mode: str = "off",
 ) -> RunResult:
-    """Execute the notebook in a sandbox under workdir and export the graded variables.
+    """Execute the notebook in a kernel of its own under workdir and export the graded variables.
 
     memory (MB, for the kernel and every process it starts) and output_mb default to
     course.toml's [limits]; timeout is for the whole notebook, kernel start included.
+    sandbox_mode is "required", "auto" or "off" (sandbox.py); the result says what it got.
     """
+    from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     from keras_course.limited_client import LimitedClient
+    from keras_course.sandbox_provisioner import NAME, kernelspec
 
     course = load_course()
     memory = course.memory if memory is None else memory
     output_mb = course.output_mb if output_mb is None else output_mb
-    limits = {"timeout": timeout, "memory": memory, "output": output_mb}
+    limits = {
+        "timeout": timeout,
+        "memory": memory,
+        "output": output_mb,
+        "processes": course.processes,
+        "disk": course.disk_mb,
+    }
     started = time.monotonic()
     nb = read_submission(notebook, exercise.id)
-    sandbox = workdir / "sandbox"
-    home = workdir / "home"
-    # The export's folder: the notebook's code runs before the export and cannot know its name.
-    artifacts = workdir / f"export-{secrets.token_hex(16)}"
-    for folder in (sandbox, home):
-        folder.mkdir(parents=True, exist_ok=True)
+    isolation = sandbox.isolation(sandbox_mode)
+    folder = sandbox.RunFolder(workdir)
+    data_dir = workdir / "data"  # the provisioner copies these into the kernel's folder
+    data_dir.mkdir(parents=True, exist_ok=True)
     for name in exercise.data:
-        data.write_learner_file(name, sandbox)
+        data.write_learner_file(name, data_dir)
     preload_heldout(exercise.id)
+    # The export's folder: the notebook's code runs before the export and cannot know its name.
+    export_name = f"export-{secrets.token_hex(16)}"
+    artifacts = workdir / "export"  # the grader's copy, outside what the kernel can write
 
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for cell in code_cells:
@@ -192,32 +206,44 @@ def run_notebook(
     # outside the kernel instead, so those cells are skipped (they keep their numbers).
     learner_cells = [c for c in code_cells if not is_autograder_test(c)]
     prelude = nbformat.v4.new_code_cell(prelude_source(seed, uses_keras(nb)))
-    export = nbformat.v4.new_code_cell(export_source(exercise.variables, artifacts))
+    export = nbformat.v4.new_code_cell(export_source(exercise.variables, folder.box / export_name))
     run_nb = nbformat.v4.new_notebook(cells=[prelude, *learner_cells, export])
-    run_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    run_nb.metadata["kernelspec"] = {"name": NAME, "display_name": "Python 3"}
 
     deadline = started + timeout
-    # The connection file goes into the run's folder, not the user's Jupyter runtime folder.
-    manager = AsyncKernelManager(kernel_name="python3", connection_file=str(workdir / "kernel.json"))
-    watchdog = Watchdog(memory, deadline=deadline + GRACE)
+    kernels = workdir / "kernels"
+    kernelspec(
+        kernels,
+        mode="required" if isolation == "sandbox" else "off",
+        processes=course.processes,
+        memory_mb=memory,
+        disk_mb=course.disk_mb,
+        run_dir=str(workdir),
+        seed=seed,
+        run_token=run_token(notebook),
+    )
+    manager = AsyncKernelManager(
+        kernel_name=NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)])
+    )
+    watchdog = Watchdog(memory, deadline=deadline + GRACE, disk=(folder.box, course.disk_mb))
     client = LimitedClient(
         run_nb,
         watchdog=watchdog,
         output_limit=int(output_mb * 1024 * 1024),
         km=manager,
-        kernel_name="python3",
+        kernel_name=NAME,
         allow_errors=True,
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-        resources={"metadata": {"path": str(sandbox)}},
+        resources={"metadata": {"path": str(data_dir)}},
         iopub_timeout=10,
         shutdown_kernel="immediate",
     )
-    result = RunResult(artifacts=None)
+    result = RunResult(artifacts=None, isolation=isolation)
     try:
         with sigterm_interrupts(), watchdog:  # on leaving, every process it started is ended
             client.execute(
-                env=kernel_environment(home, seed, run_token(notebook)),
-                cwd=str(sandbox),
+                cleanup_kc=True,  # shut the kernel down: its provisioner then ends its cgroup
+                cwd=str(data_dir),
                 stdout=subprocess.DEVNULL,  # the kernel's own log lines are not for the learner
                 stderr=subprocess.DEVNULL,
             )
@@ -225,10 +251,15 @@ def run_notebook(
         result.error = LIMIT_MESSAGES["time"].format(**limits)
     except DeadKernelError:
         result.error = "the notebook's kernel died (the notebook ended its own Python process)"
+    except CourseError:
+        raise
     except Exception as exc:  # a kernel that could not start, or a broken connection
         result.error = f"the notebook could not be run: {type(exc).__name__}: {exc}"
-    if watchdog.reason is not None:  # a limit ended the run: that is the reason, in plain words
-        result.error = LIMIT_MESSAGES[watchdog.reason].format(**limits)
+    provisioner = manager.provisioner
+    reason = watchdog.reason or getattr(provisioner, "limit_reason", None)
+    if reason is not None:  # a limit ended the run: that is the reason, in plain words
+        result.error = LIMIT_MESSAGES[reason].format(**limits)
+    result.peak_tasks = max(watchdog.peak_tasks, getattr(provisioner, "peak_tasks", 0))
 
     for number, cell in enumerate(code_cells, start=1):
         for output in cell.get("outputs", []):
@@ -243,9 +274,10 @@ def run_notebook(
                     )
                 )
     if result.error is None:
-        if (artifacts / MANIFEST).is_file():
+        try:
+            collect_export(folder.box, export_name, artifacts)
             result.artifacts = artifacts
-        else:
+        except CourseError:
             result.error = "the grader could not read your variables back from the notebook"
     result.seconds = time.monotonic() - started
     return result

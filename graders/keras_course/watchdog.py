@@ -43,7 +43,10 @@ LIMIT_MESSAGES = {
     "time": "the notebook ran past its time limit of {timeout:g} seconds",
     "memory": "the notebook used more than {memory:g} MB of memory",
     "output": "the notebook printed more than {output:g} MB of output",
+    "processes": "the notebook started more than {processes:g} processes and threads at once",
+    "disk": "the notebook wrote more than {disk:g} MB of files",
 }
+MAX_FILES = 100_000  # files in the run folder past which the disk limit counts as hit
 
 
 def run_token(notebook: Path) -> str:
@@ -124,6 +127,35 @@ def _psutil_memory(pid: int, field: str) -> int:
         return int(getattr(info, field, info.rss))
     except psutil.Error:
         return 0
+
+
+def tasks(pid: int) -> int:
+    """The threads of one process (0 once it has ended)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def disk_use(folder: Path) -> tuple[int, int]:
+    """The bytes on disk and the number of files below folder (links are not followed)."""
+    used = files = 0
+    stack = [str(folder)]
+    while stack and files <= MAX_FILES:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            files += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            used += getattr(info, "st_blocks", 0) * 512 or info.st_size
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+    return used, files
 
 
 def kill(pids: Iterable[int]) -> None:
@@ -220,15 +252,19 @@ def sigterm_interrupts() -> Iterator[None]:
 class Watchdog:
     """Limits the memory and time of the processes started while it watches, and ends them all.
 
-    Use it as a context manager around the notebook's run; `reason` is then "time", "memory" or
-    "output" when a limit ended the run (see LIMIT_MESSAGES), or None.
+    Use it as a context manager around the notebook's run; `reason` is then "time", "memory",
+    "output" or "disk" when a limit ended the run (see LIMIT_MESSAGES), or None. `disk` is the
+    folder the notebook writes into and its limit in MB: its size is polled too (a cap on the
+    size of any one file, where the sandbox sets one, keeps a single write from passing it).
     """
 
-    def __init__(self, memory_mb: float, deadline: float) -> None:
+    def __init__(self, memory_mb: float, deadline: float, disk: tuple[Path, float] | None = None) -> None:
         self.limit = int(memory_mb * 1024 * 1024)
         self.deadline = deadline  # time.monotonic() past which the tree is ended
+        self.disk = (disk[0], int(disk[1] * 1024 * 1024)) if disk else None
         self.reason: str | None = None
         self.peak = 0  # the largest memory the tree was seen using, in bytes
+        self.peak_tasks = 0  # the most processes and threads the tree had at once
         self._me = os.getpid()
         self._baseline: set[int] = set()
         self._done = threading.Event()
@@ -259,11 +295,18 @@ class Watchdog:
             if time.monotonic() > self.deadline:
                 self.stop("time")
                 return
-            used = self.memory(self.tree())
+            tree = self.tree()
+            used = self.memory(tree)
             self.peak = max(self.peak, used)
+            self.peak_tasks = max(self.peak_tasks, sum(tasks(pid) for pid in tree))
             if used > self.limit:
                 self.stop("memory")
                 return
+            if self.disk is not None:
+                written, files = disk_use(self.disk[0])
+                if written >= self.disk[1] or files > MAX_FILES:
+                    self.stop("disk")
+                    return
 
     def stop(self, reason: str) -> None:
         """End the run for this reason (the first reason given is the one kept)."""

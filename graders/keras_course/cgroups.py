@@ -1,0 +1,167 @@
+"""A control group per kernel run, under the grader's own: a cap on processes and on memory.
+
+The pids controller caps how many processes and threads the kernel and all it starts may have
+at once, so a fork bomb fails inside its own run; the memory controller caps what they use
+together. Both cgroup v2 (one hierarchy) and v1 (one hierarchy per controller) are handled.
+Where no cgroup can be made (no permission, no controller), `RunCgroup.create` returns None and
+the watchdog's polling is the only limit.
+
+The kernel enters the group before it starts: its command is prefixed with a shell line that
+writes its own pid into each group's cgroup.procs and then execs the command, so every process
+it starts is counted from the first.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _own_paths() -> dict[str, str]:
+    """This process's cgroup path per controller ("" for the v2 hierarchy)."""
+    paths: dict[str, str] = {}
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return paths
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            paths[controller] = path
+    return paths
+
+
+def _write(path: Path, text: str) -> bool:
+    try:
+        path.write_text(text, encoding="ascii")
+        return True
+    except OSError:
+        return False
+
+
+def _counter(path: Path, name: str) -> int:
+    """The value of `name` in a flat-keyed cgroup file (pids.events, memory.events), 0 if absent."""
+    try:
+        for line in path.read_text(encoding="ascii").splitlines():
+            key, _, value = line.partition(" ")
+            if key == name:
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+@dataclass
+class RunCgroup:
+    """The cgroup(s) of one kernel run: `pids` and `memory` are the folders holding each limit."""
+
+    pids: Path
+    memory: Path | None
+
+    @classmethod
+    def create(cls, processes: int, memory_mb: float) -> RunCgroup | None:
+        """New groups capped at `processes` tasks and `memory_mb` MB, or None where that cannot be."""
+        name = f"keras-course-{secrets.token_hex(8)}"
+        own = _own_paths()
+        if (CGROUP_ROOT / "cgroup.controllers").is_file():  # v2
+            parent = CGROUP_ROOT / own.get("", "/").lstrip("/")
+            enabled = (parent / "cgroup.subtree_control").read_text(encoding="ascii").split()
+            for controller in ("pids", "memory"):
+                if controller not in enabled:
+                    _write(parent / "cgroup.subtree_control", f"+{controller}")
+            group = cls._make(parent / name, "pids.max", str(processes))
+            if group is None:
+                return None
+            memory = group if _write(group / "memory.max", str(int(memory_mb * 1024 * 1024))) else None
+            if memory is not None:
+                _write(group / "memory.swap.max", "0")
+            return cls(group, memory)
+        pids_parent = CGROUP_ROOT / "pids" / own.get("pids", "/").lstrip("/")
+        group = cls._make(pids_parent / name, "pids.max", str(processes))
+        if group is None:
+            return None
+        memory_parent = CGROUP_ROOT / "memory" / own.get("memory", "/").lstrip("/")
+        memory = cls._make(memory_parent / name, "memory.limit_in_bytes", str(int(memory_mb * 1024 * 1024)))
+        return cls(group, memory)
+
+    @staticmethod
+    def _make(folder: Path, limit_file: str, value: str) -> Path | None:
+        try:
+            folder.mkdir()
+        except OSError:
+            return None
+        if not _write(folder / limit_file, value):
+            folder.rmdir()
+            return None
+        return folder
+
+    @property
+    def folders(self) -> list[Path]:
+        return [self.pids] + ([self.memory] if self.memory not in (None, self.pids) else [])
+
+    def join_command(self, command: list[str]) -> list[str]:
+        """command, prefixed so that it runs inside these groups from its first instruction."""
+        n = len(self.folders)
+        enter = " && ".join(f'echo $$ > "${i + 1}"' for i in range(n))
+        files = [str(folder / "cgroup.procs") for folder in self.folders]
+        return ["/bin/sh", "-c", f'{enter} && shift {n} && exec "$@"', "sh", *files, *command]
+
+    def limit_hit(self) -> str | None:
+        """ "processes" or "memory" when that limit stopped something in the run, else None."""
+        if _counter(self.pids / "pids.events", "max") > 0:
+            return "processes"
+        if self.memory is not None:
+            events = "memory.events" if (self.memory / "memory.events").is_file() else "memory.oom_control"
+            if _counter(self.memory / events, "oom_kill") > 0:
+                return "memory"
+        return None
+
+    def pids_in(self) -> list[int]:
+        found: set[int] = set()
+        for folder in self.folders:
+            try:
+                found |= {int(p) for p in (folder / "cgroup.procs").read_text(encoding="ascii").split()}
+            except (OSError, ValueError):
+                continue
+        return sorted(found)
+
+    def peak_tasks(self) -> int:
+        """The most processes and threads the run had at once (0 where the kernel does not say)."""
+        try:
+            return int((self.pids / "pids.peak").read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return 0
+
+    def kill(self) -> None:
+        """Kill every process in the groups, until none is left (a forking loop, say)."""
+        if _write(self.pids / "cgroup.kill", "1"):  # v2: the kernel does it at once
+            pass
+        for _ in range(100):
+            pids = self.pids_in()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        """Kill what is left and remove the groups."""
+        self.kill()
+        for folder in self.folders:
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # the last processes are still being reaped
+                    time.sleep(0.02)

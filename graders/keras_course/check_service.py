@@ -1,0 +1,132 @@
+"""The check service: grades a sandboxed kernel's variables outside the sandbox, for nbgrader.
+
+nbgrader runs its autograded test cells inside the learner's kernel, but the checks on held-out
+data must run where the kernel cannot reach that data. So the kernel provisioner
+(sandbox_provisioner.py) starts this service beside each kernel of `nbgrader autograde`: a
+thread in nbgrader's own process, listening on a Unix socket in the kernel's run folder (the
+socket's path is in the kernel's environment, CHECKS_ENV). A test cell
+(notebook_checks.check) exports the kernel's variables into the run folder and sends one JSON
+line; the service copies the export out without following links (export_files.py), grades the
+copy with the pytest graders in a fresh process, and answers with the result as JSON.
+
+Requests: {"op": "prepare", "exercise": ID} answers the seed the grader gives every run and
+the variables it grades;
+{"op": "grade", "exercise": ID, "export": "export-<32 hex>"} answers {"result": ...}. Anything
+else, or more than MAX_GRADINGS gradings, answers {"error": ...}. The kernel learns nothing
+through it but the verdict on its own variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+from keras_course.config import CourseError, load_course
+
+CHECKS_ENV = "KERAS_COURSE_CHECKS"
+SOCKET_NAME = "checks.sock"
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_GRADINGS = 20  # per kernel: the checks of one notebook need one or two
+
+
+def answer(request: object, box: Path, workdir: Path, count: int) -> dict:
+    """The answer to one request of a kernel whose run folder is box."""
+    from keras_course.export_files import collect_export
+    from keras_course.grading import grade_artifacts
+
+    if not isinstance(request, dict):
+        return {"error": "a request is a JSON object"}
+    try:
+        exercise = load_course().exercise(str(request.get("exercise")))
+    except CourseError as exc:
+        return {"error": str(exc)}
+    if request.get("op") == "prepare":
+        return {"seed": load_course().seed, "variables": list(exercise.variables)}
+    if request.get("op") != "grade":
+        return {"error": "unknown request"}
+    if count > MAX_GRADINGS:
+        return {"error": f"the checks were asked more than {MAX_GRADINGS} times"}
+    target = workdir / f"export-{count}"
+    try:
+        collect_export(box, str(request.get("export")), target)
+    except CourseError as exc:
+        return {"error": f"the grader could not read your variables back: {exc}"}
+    from dataclasses import asdict
+
+    return {"result": asdict(grade_artifacts(target, exercise.id))}
+
+
+class CheckService:
+    """One kernel's check service: `start()` listens on box/checks.sock, `stop()` ends it."""
+
+    def __init__(self, box: Path) -> None:
+        self.box = box
+        self.socket_path = box / SOCKET_NAME
+        self._workdir = tempfile.TemporaryDirectory(prefix="keras-course-checks-")
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(str(self.socket_path))
+        os.chmod(self.socket_path, 0o666)  # the kernel runs as another user; the folder is private
+        self._server.listen(4)
+        self._gradings = 0
+        self._thread = threading.Thread(target=self._serve, name="keras-course-checks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return  # stopped
+            with connection:
+                connection.settimeout(30)
+                try:
+                    self._handle(connection)
+                except (OSError, ValueError):
+                    continue  # a broken request ends its connection, not the service
+
+    def _handle(self, connection: socket.socket) -> None:
+        raw = b""
+        while not raw.endswith(b"\n") and len(raw) <= MAX_REQUEST_BYTES:
+            block = connection.recv(4096)
+            if not block:
+                break
+            raw += block
+        if len(raw) > MAX_REQUEST_BYTES:
+            reply = {"error": "the request is too large"}
+        else:
+            request = json.loads(raw.decode("utf-8") or "null")
+            if isinstance(request, dict) and request.get("op") == "grade":
+                self._gradings += 1
+            reply = answer(request, self.box, Path(self._workdir.name), self._gradings)
+        connection.sendall(json.dumps(reply).encode("utf-8") + b"\n")
+
+    def stop(self) -> None:
+        try:
+            self._server.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._server.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._workdir.cleanup()
+
+
+def ask(socket_path: str, request: dict, timeout: float = 600) -> dict:  # runs in the kernel
+    """Send one request to the check service and return its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        connection.connect(socket_path)
+        connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
+        raw = b""
+        while not raw.endswith(b"\n"):
+            block = connection.recv(65536)
+            if not block:
+                break
+            raw += block
+    return json.loads(raw.decode("utf-8"))

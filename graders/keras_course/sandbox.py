@@ -1,0 +1,183 @@
+"""The Linux sandbox a kernel runs in: bubblewrap (bwrap) with no network and no course files.
+
+A sandboxed kernel gets its own user, pid, network, ipc, uts and mount namespaces. It sees, read
+only, the system's libraries, the Python installation, the environment's packages and the
+keras_course package; it writes only into its run folder's `box/`, which is mounted at the same
+path inside as outside (the connection file and the ZeroMQ sockets in it are used from both
+sides). Nothing else of the machine is there: not the course folder, not the submissions, not
+the result store, not HOME. /tmp is a small private tmpfs.
+
+When the grader runs as root, bwrap sets up the mounts as root and `setpriv` then drops the
+kernel to the real uid SANDBOX_UID with no capabilities, so that outside the sandbox too its
+processes belong to an unprivileged user. Otherwise bwrap maps the grader's uid to SANDBOX_UID in
+a user namespace of its own.
+
+`mode` is what the user asks for: "required" (refuse to run without the sandbox), "auto" (use it
+where it can run) or "off"; `isolation(mode)` says what a run gets: "sandbox" or "none".
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from keras_course.config import SANDBOX_MODES, CourseError
+
+LEVELS = {"none": 0, "sandbox": 1}  # what a result was graded under; higher is stronger
+SANDBOX_UID = 65534  # nobody
+TMP_MB = 64  # the private /tmp inside the sandbox (TMPDIR points into the run folder)
+ETC = ("fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf")
+INSTALL_HINT = (
+    "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
+    "bubblewrap) or pass --sandbox off"
+)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The folders of one kernel run: box/ is all the kernel may write, the rest is the grader's."""
+
+    root: Path
+
+    @property
+    def box(self) -> Path:
+        return self.root / "box"
+
+    @property
+    def work(self) -> Path:  # the kernel's working folder, with the exercise's data files
+        return self.box / "work"
+
+    @property
+    def home(self) -> Path:
+        return self.box / "home"
+
+    @property
+    def tmp(self) -> Path:
+        return self.box / "tmp"
+
+    def make(self, sandboxed: bool) -> None:
+        """Create the folders; a sandboxed kernel that runs as SANDBOX_UID gets to own box/."""
+        for folder in (self.box, self.work, self.home, self.tmp):
+            folder.mkdir(parents=True, exist_ok=True)
+        if sandboxed and os.geteuid() == 0:
+            for folder in (self.box, self.work, self.home, self.tmp):
+                os.chown(folder, SANDBOX_UID, SANDBOX_UID)
+
+
+def bwrap_path() -> str | None:
+    """The bwrap program on PATH, or None."""
+    return shutil.which("bwrap")
+
+
+@functools.cache
+def unavailable() -> str | None:
+    """Why the sandbox cannot run here (one line), or None when it can."""
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux; this is {sys.platform}"
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    probe = wrap(["/bin/true"], None)
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap cannot run here: {exc}"
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return f"bwrap cannot run here: {reason}"
+    return None
+
+
+def isolation(mode: str) -> str:
+    """What a run in this mode gets, "sandbox" or "none"; CourseError when "required" cannot be had."""
+    if mode not in SANDBOX_MODES:
+        raise CourseError(f"unknown sandbox mode '{mode}' (known: {', '.join(SANDBOX_MODES)})")
+    if mode == "off":
+        return "none"
+    reason = unavailable()
+    if reason is None:
+        return "sandbox"
+    if mode == "required":
+        raise CourseError(f"the sandbox cannot run: {reason}; {INSTALL_HINT}")
+    return "none"
+
+
+def readable_paths() -> list[Path]:
+    """What a kernel must read: the Python installation, the environment and keras_course."""
+    import keras_course
+
+    paths = [Path(sys.base_prefix), Path(sys.prefix), Path(keras_course.__file__).parent]
+    found: list[Path] = []
+    for path in paths:
+        for candidate in {path, path.resolve()}:
+            if candidate.exists() and not any(candidate == p or p in candidate.parents for p in found):
+                found = [p for p in found if candidate not in p.parents] + [candidate]
+    return sorted(found)
+
+
+def _dirs_for(path: Path, made: set[Path]) -> list[str]:
+    """bwrap arguments that create path's parents, readable by all (bwrap makes them 0700 as root)."""
+    args = []
+    for parent in reversed(path.parents):
+        if parent != Path("/") and parent not in made:
+            made.add(parent)
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def wrap(command: list[str], box: Path | None, cwd: Path | None = None) -> list[str]:
+    """The bwrap command line that runs command in the sandbox, in cwd, writing only into box."""
+    bwrap = bwrap_path() or "bwrap"
+    args = [
+        bwrap,
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--unsetenv",
+        "JPY_PARENT_PID",  # ipykernel would exit: its parent is pid 1 in the sandbox
+    ]
+    as_root = os.geteuid() == 0
+    if as_root:
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]  # for setpriv, then dropped
+    else:
+        args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    for top in ("bin", "lib", "lib32", "lib64", "libx32", "sbin", "usr"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ETC:
+        if (Path("/etc") / name).exists():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(TMP_MB * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp"]
+    made: set[Path] = set()
+    for path in readable_paths():
+        if path.parts[1:2] not in (("usr",), ("bin",), ("lib",)):
+            args += _dirs_for(path, made) + ["--ro-bind", str(path), str(path)]
+    if box is not None:
+        args += _dirs_for(box, made) + ["--bind", str(box), str(box), "--chdir", str(cwd or box)]
+    if as_root:
+        drop = [
+            "setpriv",
+            f"--reuid={SANDBOX_UID}",
+            f"--regid={SANDBOX_UID}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+        ]
+        args += [shutil.which("setpriv") or "setpriv", *drop[1:]]
+    return [*args, *command]

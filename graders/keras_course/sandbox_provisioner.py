@@ -1,0 +1,146 @@
+"""The one way a grading kernel starts: a jupyter_client kernel provisioner.
+
+Every kernel that grades a notebook starts through SandboxProvisioner: `keras-course check` and
+`grade`, the pytest graders, and `nbgrader autograde` in the course folder that `keras-course
+nbgrader` writes (its kernelspec names this provisioner). Before the kernel starts it:
+
+- makes the run folder (sandbox.RunFolder) and copies into box/work the data files of the
+  folder the kernel was asked to start in (not its notebooks);
+- gives the kernel a scrubbed environment (runner.kernel_environment), its homes in box/home;
+- when sandboxed: ZeroMQ over Unix sockets in box/ (the sandbox has no network, so no TCP on
+  127.0.0.1), a cap on the size of any file it writes (RLIMIT_FSIZE, `disk_mb`), a cgroup of
+  its own with `processes` and `memory_mb` limits where the machine allows one, and bwrap;
+- when `check_service` is set (nbgrader's test cells), starts the check service that grades
+  the kernel's exported variables outside the sandbox (check_service.py).
+
+After the kernel has ended, `limit_reason` says whether a cgroup limit stopped it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Bool, Float, Int, Unicode
+
+from keras_course import sandbox
+from keras_course.cgroups import RunCgroup
+
+NAME = "keras-course-sandbox"  # the entry point in pyproject.toml, and the kernelspec's name
+MAX_DATA_BYTES = 256 * 1024 * 1024  # what is copied into a run folder at most
+
+
+def copy_data_files(source: Path, target: Path) -> None:
+    """Copy the plain files of source that are not notebooks (the exercise's data) into target."""
+    total = 0
+    for entry in sorted(source.iterdir()) if source.is_dir() else []:
+        if entry.name.startswith(".") or entry.suffix == ".ipynb" or not entry.is_file():
+            continue
+        total += entry.stat().st_size
+        if total > MAX_DATA_BYTES:
+            break
+        shutil.copyfile(entry, target / entry.name)
+
+
+def kernelspec(folder: Path, **config: Any) -> Path:
+    """Write the kernelspec of a sandboxed Python kernel into folder/NAME; return that folder.
+
+    config sets SandboxProvisioner's settings (mode, processes, memory_mb, ...)."""
+    spec = {
+        "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (keras-course)",
+        "language": "python",
+        "interrupt_mode": "message",  # a signal would end bwrap, not interrupt the kernel
+        "metadata": {"kernel_provisioner": {"provisioner_name": NAME, "config": config}},
+    }
+    target = folder / NAME
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return target
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """Starts a local ipykernel in its run folder, in the sandbox when `sandbox` is set."""
+
+    mode = Unicode("required", config=True, help="sandbox mode: required, auto or off (sandbox.MODES)")
+    processes = Int(256, config=True, help="processes and threads the kernel may have at once")
+    memory_mb = Float(4096, config=True, help="MB the kernel and all it starts may use")
+    disk_mb = Float(500, config=True, help="MB the kernel may write into its run folder")
+    run_dir = Unicode("", config=True, help="the run folder (default: a new temporary one)")
+    seed = Int(42, config=True, help="PYTHONHASHSEED of the kernel")
+    run_token = Unicode("", config=True, help="the tag of this run in the kernel's environment")
+    check_service = Bool(False, config=True, help="serve nbgrader's test cells (check_service.py)")
+
+    isolation = "none"  # what the kernel got: "sandbox" or "none"
+    limit_reason: str | None = None
+    peak_tasks = 0
+    _cgroup: RunCgroup | None = None
+    _own_dir: str | None = None
+    _service: Any = None
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        from keras_course.runner import kernel_environment
+
+        km = self.parent
+        self.isolation = sandbox.isolation(self.mode)  # "required" and no bwrap: CourseError
+        sandboxed = self.isolation == "sandbox"
+        root = self.run_dir
+        if not root:
+            self._own_dir = root = tempfile.mkdtemp(prefix="keras-course-kernel-")
+        folder = sandbox.RunFolder(Path(root))
+        folder.make(sandboxed)
+        requested = kwargs.get("cwd")
+        if requested:
+            copy_data_files(Path(requested), folder.work)
+        kwargs["cwd"] = str(folder.work)
+        env = kernel_environment(folder.home, self.seed, self.run_token)
+        env["TMPDIR"] = str(folder.tmp)
+        if self.check_service:
+            from keras_course.check_service import CHECKS_ENV, CheckService
+
+            self._service = CheckService(folder.box)
+            env[CHECKS_ENV] = str(self._service.socket_path)
+        kwargs["env"] = env
+        km.connection_file = str(folder.box / "kernel.json")
+        if sandboxed:
+            km.transport = "ipc"
+            km.ip = str(folder.box / "kernel")
+        kwargs = await super().pre_launch(**kwargs)
+        if sandboxed:
+            if os.geteuid() == 0:
+                os.chown(km.connection_file, sandbox.SANDBOX_UID, sandbox.SANDBOX_UID)
+            size = int(self.disk_mb * 1024 * 1024)
+            command = [
+                "prlimit",
+                f"--fsize={size}:{size}",
+                "--",
+                *sandbox.wrap(kwargs["cmd"], folder.box, folder.work),
+            ]
+            self._cgroup = RunCgroup.create(self.processes, self.memory_mb)
+            kwargs["cmd"] = self._cgroup.join_command(command) if self._cgroup else command
+        return kwargs
+
+    async def post_launch(self, **kwargs: Any) -> None:
+        await super().post_launch(**kwargs)
+        if self._service is not None:
+            self._service.start()
+
+    async def cleanup(self, restart: bool = False) -> None:
+        if self._service is not None:
+            self._service.stop()
+            self._service = None
+        if self._cgroup is not None:
+            self._cgroup.kill()
+            self.limit_reason = self._cgroup.limit_hit()
+            self.peak_tasks = self._cgroup.peak_tasks()
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
+        await super().cleanup(restart=restart)
