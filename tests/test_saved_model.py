@@ -269,6 +269,7 @@ def test_a_weight_file_that_is_a_link_is_not_followed(tmp_path):
         ({"weights": [["/etc/passwd"], []]}, "the export named a file '/etc/passwd', not one of its own"),
         ({"weights": [["model__0_0.npy", "model__0_1.npy"]]}, "its weight files are not listed for each"),
         ({"config": "model__0_0.npy"}, "its file model__0_0.npy is not JSON"),
+        ({"weights": [["model__0_0.npy"] * 1001, []]}, "more weight files than the grader reads (1000)"),
     ],
 )
 def test_a_forged_model_entry_is_refused_with_a_reason(tmp_path, change, message):
