@@ -9,19 +9,17 @@ import os
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 from keras_course.config import CourseError, load_course
 from keras_course.feedback import CheckFailed
-from keras_course.keras_file import MAX_PARAMETERS, MAX_WEIGHTS_BYTES, read_keras_file
 from keras_course.paths import ROOT
 from keras_course.result_store import ResultStore, sha256_of
 from keras_course.results import CheckResult, Result
 from keras_course.runner import RunResult, read_submission, temporary_workdir
+from keras_course.saved_model import MAX_CONFIG_BYTES, MAX_PARAMETERS, read_saved_model
 from keras_course.submission import Submission
 from keras_course.watchdog import RUN_ENV, alive, end_tagged, tagged
 
@@ -34,58 +32,54 @@ def dense(units: int, activation: str = "linear") -> dict:
     return layer("Dense", units=units, activation=activation)
 
 
-def keras_file(path: Path, inputs: int, layers: list[dict], h5=None) -> Path:
-    """A .keras file as Keras writes it: config.json, and model.weights.h5 filled by h5(file)."""
+def exported_model(folder: Path, inputs: int, layers: list[dict], weights: list[list[np.ndarray]]) -> dict:
+    """A model as the export writes it: its settings as JSON, its weights as .npy files."""
+    folder.mkdir()
     entry = layer("InputLayer", batch_shape=[None, inputs])
     config = {"module": "keras", "class_name": "Sequential", "config": {"layers": [entry, *layers]}}
-    weights = io.BytesIO()
-    with h5py.File(weights, "w") as handle:
-        if h5 is not None:
-            h5(handle)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("config.json", json.dumps(config))
-        archive.writestr("model.weights.h5", weights.getvalue())
-    return path
+    (folder / "model__config.json").write_text(json.dumps(config), encoding="utf-8")
+    files = [[f"model__{i}_{j}.npy" for j in range(len(arrays))] for i, arrays in enumerate(weights)]
+    for names, arrays in zip(files, weights, strict=True):
+        for name, array in zip(names, arrays, strict=True):
+            np.save(folder / name, array)
+    return {"kind": "keras_model", "config": "model__config.json", "weights": files}
 
 
 def test_a_billion_parameters_are_refused_from_the_settings_before_any_weight_is_read(tmp_path):
-    path = keras_file(tmp_path / "model.keras", 2, [dense(10, "relu"), dense(100_000_000)])
+    entry = exported_model(tmp_path / "export", 2, [dense(10, "relu"), dense(100_000_000)], [[], []])
+    entry["weights"] = [["model__0_0.npy"], []]  # named, never written: not looked for
     with pytest.raises(CourseError, match="the model has 1,100,000,030 parameters, more than the grader"):
-        read_keras_file(path)
+        read_saved_model(tmp_path / "export", entry)
 
 
-def test_huge_stored_weights_are_refused_from_their_shapes_before_they_are_read(tmp_path):
-    def huge(handle):  # settings that say 10 units, an array that says a billion numbers
-        handle.create_dataset("layers/dense/vars/0", shape=(31623, 31623), dtype="f4", chunks=(64, 64))
-        handle.create_dataset("layers/dense/vars/1", data=np.zeros(10, "f4"))
+def test_huge_stored_weights_are_refused_from_their_headers_before_they_are_read(tmp_path):
+    folder = tmp_path / "export"
+    entry = exported_model(folder, 2, [dense(10)], [[np.zeros((2, 10), "f4"), np.zeros(10, "f4")]])
+    with (folder / "model__0_0.npy").open("wb") as handle:  # an honest header of 10 million numbers
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": "<f4", "fortran_order": False, "shape": (10, 10**6)}
+        )
+        handle.truncate(handle.tell() + 4 * 10**7)  # a sparse file: 40 MB that take no disk
+    with pytest.raises(
+        CourseError, match=f"10,000,010 parameters, more than the grader reads \\({MAX_PARAMETERS:,}\\)"
+    ):
+        read_saved_model(folder, entry)
 
-    path = keras_file(tmp_path / "model.keras", 2, [dense(10)], huge)
-    assert path.stat().st_size < 100_000
-    with pytest.raises(CourseError, match=f"more than the grader reads \\({MAX_PARAMETERS:,}\\)"):
-        read_keras_file(path)
 
-
-def test_a_zip_bomb_is_refused_from_its_declared_size(tmp_path):
-    path = tmp_path / "model.keras"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": []}}))
-        with archive.open("model.weights.h5", "w", force_zip64=True) as member:
-            block = bytes(1 << 20)
-            for _ in range(MAX_WEIGHTS_BYTES >> 20):
-                member.write(block)
-            member.write(b"\0")
-    with pytest.raises(CourseError, match="model.weights.h5 holds 134,217,729 bytes"):
-        read_keras_file(path)
+def test_a_settings_file_larger_than_the_grader_reads_is_refused_from_its_size(tmp_path):
+    folder = tmp_path / "export"
+    entry = exported_model(folder, 2, [dense(10)], [[]])
+    with (folder / "model__config.json").open("r+b") as handle:
+        handle.truncate(MAX_CONFIG_BYTES + 1)
+    with pytest.raises(CourseError, match="its file model__config.json holds 4,194,305 bytes, more than"):
+        read_saved_model(folder, entry)
 
 
 def test_weights_that_disagree_with_the_layer_settings_are_refused(tmp_path):
-    def weights(handle):  # says 10 units, has 32
-        handle.create_dataset("layers/dense/vars/0", data=np.zeros((2, 32), "f4"))
-        handle.create_dataset("layers/dense/vars/1", data=np.zeros(32, "f4"))
-
-    path = keras_file(tmp_path / "model.keras", 2, [dense(10)], weights)
+    weights = [[np.zeros((2, 32), "f4"), np.zeros(32, "f4")]]  # says 10 units, has 32
+    entry = exported_model(tmp_path / "export", 2, [dense(10)], weights)
     with pytest.raises(CourseError, match="layer 1 says it has 10 units, but its weights are those of 32"):
-        read_keras_file(path)
+        read_saved_model(tmp_path / "export", entry)
 
 
 def export(tmp_path: Path, manifest: object, files: dict[str, bytes] | None = None) -> Submission:
@@ -100,9 +94,9 @@ def export(tmp_path: Path, manifest: object, files: dict[str, bytes] | None = No
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"kind": "keras_model", "file": "../../solutions/darts.keras"}, "the export named a file"),
-        ({"kind": "keras_model", "file": "/dev/zero"}, "the export named a file '/dev/zero'"),
-        ({"kind": "keras_model", "file": "model.keras"}, "its file model.keras is missing"),
+        ({"kind": "keras_model", "config": "../../solutions/darts.json"}, "the export named a file"),
+        ({"kind": "keras_model", "config": "/dev/zero"}, "the export named a file '/dev/zero'"),
+        ({"kind": "keras_model", "config": "model__config.json"}, "its file model__config.json is missing"),
         ({"kind": "secret_weapon"}, "the export wrote something the grader does not know"),
         ("not an entry", "the export wrote something the grader does not know"),
     ],

@@ -8,7 +8,7 @@ the exercise's own expected values, so the expected values stay in the grader fi
 from __future__ import annotations
 
 from keras_course.feedback import fail, ordinal, plural
-from keras_course.keras_file import SavedModel, snake_case
+from keras_course.saved_model import SavedModel, snake_case
 
 LOSS_ALIASES = {
     "mse": "mean_squared_error",

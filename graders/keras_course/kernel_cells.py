@@ -2,14 +2,16 @@
 
 Both run inside the learner's kernel. The prelude seeds Python, NumPy and (when the notebook
 uses it) Keras. The export writes the variables the graders read as plain data: a Keras model
-in Keras's own `.keras` format, arrays as `.npy`, data frames column by column, and plain
-values in `manifest.json`. The checks then run in the grader's process on that data alone.
+as its settings in JSON (what Keras writes into a `.keras` file's config.json) and its weights
+as `.npy` files, other arrays as `.npy`, data frames column by column, and plain values in
+`manifest.json`. The checks then run in the grader's process on that data alone, which needs
+no parser of zip or HDF5 files (saved_model.py).
 
 The export shares the kernel with the learner's code, which could have patched what it uses
-(json, numpy, Model.save, globals). So nothing it writes is taken on its word: the grader
-checks the manifest against the files (submission.py) and reads a model's layers, weights and
-compile settings from the `.keras` file itself (keras_file.py). All a patched export can do is
-write other values, which the learner could have set as variables anyway.
+(json, numpy, get_weights, globals). So nothing it writes is taken on its word: the grader
+checks the manifest against the files (submission.py, export_files.py) and a model's settings
+against its weights (saved_model.py). All a patched export can do is write other values, which
+the learner could have set as variables anyway.
 """
 
 from __future__ import annotations
@@ -83,12 +85,22 @@ def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's
             entry["file"] = save_array(series.to_numpy(), stem + ".npy")
         return entry
 
+    def save_model(model, name):
+        # the settings as Keras writes them into a .keras file's config.json, weights as .npy;
+        # the grader reads whether it is built and compiled from these, not from here
+        config = name + "__config.json"
+        with open(os.path.join(outdir, config), "w", encoding="utf-8") as handle:
+            json.dump(keras.saving.serialize_keras_object(model), handle)
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        weights = [
+            [save_array(w, f"{name}__{i}_{j}.npy") for j, w in enumerate(layer.get_weights())]
+            for i, layer in enumerate(layers)
+        ]
+        return {"kind": "keras_model", "type": type(model).__name__, "config": config, "weights": weights}
+
     def describe(name, value):
         if keras is not None and isinstance(value, keras.Model):
-            filename = name + ".keras"
-            value.save(os.path.join(outdir, filename))
-            # the grader reads whether it is built and compiled from the file, not from here
-            return {"kind": "keras_model", "file": filename, "type": type(value).__name__}
+            return save_model(value, name)
         if keras is not None and isinstance(value, keras.layers.Layer):
             return {"kind": "other", "type": type(value).__name__}
         if pandas is not None and isinstance(value, pandas.DataFrame):

@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_course.data import heldout
 from keras_course.feedback import fail
-from keras_course.keras_file import SavedModel
+from keras_course.saved_model import SavedModel
 
 MEASURES = {
     "meteor_orbit": "trained_loss",

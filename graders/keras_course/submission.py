@@ -4,17 +4,13 @@ Every accessor either returns the value or fails the check with a message that t
 learner which variable is missing or wrong, and which of their cells stopped with an error.
 
 The export ran in the learner's kernel, so its output is checked before it is used: the
-manifest must be a small JSON object of known kinds of entries, and every file it names must be
-a plain file right in the export folder (no path, no link), no larger than the grader reads,
-with an array header that matches the file's size.
+manifest must be a small JSON object of known kinds of entries, and every file it names is
+opened only as export_files.py allows (a plain file right in the export folder, no larger than
+the grader reads, an array header that matches the file's size).
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,16 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from keras_course.config import CourseError, Exercise
+from keras_course.export_files import open_exported, read_array, read_json
 from keras_course.feedback import fail
-from keras_course.keras_file import MAX_CONFIG_BYTES, MAX_WEIGHTS_BYTES, SavedModel, read_keras_file
 from keras_course.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
 from keras_course.runner import RunResult
+from keras_course.saved_model import SavedModel, read_saved_model
 
 MAX_MANIFEST_BYTES = 1024 * 1024
-MAX_MODEL_FILE_BYTES = MAX_WEIGHTS_BYTES + MAX_CONFIG_BYTES + 1024 * 1024
 MAX_NPY_BYTES = MAX_ARRAY_BYTES + 64 * 1024  # the array and its header
 KINDS = {"missing", "unexportable", "keras_model", "array", "dataframe", "series", "value", "other"}
-FILE_NAME = re.compile(r"[A-Za-z0-9_]+(\.[a-z]+)?")  # what the export names files: <variable>.npy
 
 
 @dataclass(frozen=True)
@@ -50,47 +45,12 @@ class Frame:
     columns: dict[str, Column]
 
 
-def exported_file(artifacts: Path, filename: object, limit: int) -> Path:
-    """A file the export wrote, or CourseError: a plain file right in artifacts, at most limit bytes."""
-    if not isinstance(filename, str) or not FILE_NAME.fullmatch(filename):
-        raise CourseError(f"the export named a file {str(filename)[:60]!r}, not one of its own")
-    path = artifacts / filename
-    try:
-        info = path.lstat()
-    except OSError:
-        raise CourseError(f"its file {filename} is missing") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise CourseError(f"its file {filename} is not a plain file")
-    if info.st_size > limit:
-        raise CourseError(f"its file {filename} holds {info.st_size:,} bytes, more than the grader reads")
-    return path
-
-
 def read_manifest(artifacts: Path) -> dict:
     """The export's manifest: a JSON object of variable names and their entries."""
-    path = exported_file(artifacts, MANIFEST, MAX_MANIFEST_BYTES)
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise CourseError(f"its manifest is not JSON ({exc})") from None
+    manifest = read_json(artifacts, MANIFEST, MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict):
         raise CourseError("its manifest is not a JSON object")
     return manifest
-
-
-def load_array(path: Path) -> np.ndarray:
-    """An exported .npy array, after checking that its header matches the file (no pickles)."""
-    fmt = np.lib.format
-    with path.open("rb") as handle:
-        version = fmt.read_magic(handle)
-        if version not in ((1, 0), (2, 0)):
-            raise ValueError(f"unknown .npy version {version}")
-        reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
-        shape, _, dtype = reader(handle)
-        if dtype.hasobject or math.prod(shape) * dtype.itemsize > path.stat().st_size:
-            raise ValueError("its header does not match its size")
-        handle.seek(0)
-        return np.load(handle, allow_pickle=False)
 
 
 def _kind(entry: dict) -> str:
@@ -134,20 +94,13 @@ class Submission:
             fail(f"`{name}` could not be read back ({str(entry.get('reason'))[:300]}).")
         return entry
 
-    def _path(self, name: str, filename: object, limit: int) -> Path:
+    def _array(self, name: str, filename: object) -> np.ndarray:
         assert self.run.artifacts is not None
         try:
-            return exported_file(self.run.artifacts, filename, limit)
+            with open_exported(self.run.artifacts, filename, MAX_NPY_BYTES) as handle:
+                return read_array(handle)
         except CourseError as exc:
             fail(f"`{name}` could not be read back: {exc}.")
-        raise AssertionError  # unreachable: fail() raises
-
-    def _array(self, name: str, filename: object) -> np.ndarray:
-        path = self._path(name, filename, MAX_NPY_BYTES)
-        try:
-            return load_array(path)
-        except (ValueError, OSError, EOFError) as exc:
-            fail(f"`{name}` could not be read back: {path.name} is not a plain array ({exc}).")
         raise AssertionError  # unreachable: fail() raises
 
     def model(self, name: str = "model") -> SavedModel:
@@ -156,9 +109,9 @@ class Submission:
             fail(
                 f"`{name}` should be a Keras model; yours is a {_kind(entry)}. Create it with `Sequential()`."
             )
-        path = self._path(name, entry.get("file"), MAX_MODEL_FILE_BYTES)
+        assert self.run.artifacts is not None
         try:
-            saved = read_keras_file(path)
+            saved = read_saved_model(self.run.artifacts, entry)
         except CourseError as exc:
             fail(f"`{name}` could not be read back: {exc}.")
         if saved.custom_classes:

@@ -1,31 +1,37 @@
-"""Read a model saved in Keras's `.keras` format as plain data, without importing TensorFlow.
+"""A Keras model as the export wrote it, read back as plain data without TensorFlow.
 
-A `.keras` file is a zip with `config.json` (the architecture and compile settings) and
-`model.weights.h5` (the weights). Reading it this way runs none of the learner's code, loads no
-custom classes, and costs a fraction of a second. `SavedModel.predict` is the grader's own
-NumPy forward pass for stacks of Dense layers.
+The export (kernel_cells.py) writes a model as plain files: the settings that Keras writes
+into a `.keras` file's config.json (`keras.saving.serialize_keras_object(model)`: layers,
+compile_config, build_config) as JSON, and each weight array as `.npy`. Its manifest entry:
+
+    {"kind": "keras_model", "type": "Sequential", "config": "model__config.json",
+     "weights": [["model__0_0.npy", "model__0_1.npy"], [], ["model__2_0.npy", ...]]}
+
+`weights` has one list per layer of `model.layers` (InputLayers left out), in order: the files
+of `layer.get_weights()`. Reading them runs none of the learner's code, loads no custom
+classes, and parses nothing but JSON and `.npy` headers (export_files.py): no zip, no HDF5.
+`SavedModel.predict` is the grader's own NumPy forward pass for stacks of Dense layers.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import re
-import zipfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py  # here, not when a file is read: loaded before the notebook runs, as the grader's code is
 import numpy as np
 
 from keras_course.config import CourseError
+from keras_course.export_files import array_header, open_exported, read_array, read_json
 
 PASS_THROUGH_LAYERS = {"InputLayer", "Dropout"}
 # What the grader reads at most, checked before reading: the course's largest model has 11,000
 # parameters, and a learner's file must not make the grader's own process run out of memory.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
-MAX_WEIGHTS_BYTES = 128 * 1024 * 1024
+MAX_WEIGHTS_BYTES = 128 * 1024 * 1024  # one weight file
 MAX_PARAMETERS = 10_000_000
+MAX_WEIGHT_FILES = 1000
 
 
 @dataclass(frozen=True)
@@ -134,38 +140,6 @@ def _is_custom(spec: dict) -> bool:
     )
 
 
-def _weights_for(h5, layer_specs: list[dict]) -> list[tuple[np.ndarray, ...]]:
-    """Weights of each layer, found under Keras's names: snake_case class name, numbered."""
-    seen: dict[str, int] = {}
-    weights = []
-    for spec in layer_specs:
-        base = snake_case(str(spec.get("class_name")))
-        count = seen.get(base, 0)
-        seen[base] = count + 1
-        key = base if count == 0 else f"{base}_{count}"
-        group = h5.get(f"layers/{key}/vars")
-        if not isinstance(group, h5py.Group):
-            weights.append(())
-            continue
-        arrays = []
-        for i in range(len(group)):
-            if not isinstance(group.get(str(i), getlink=True), h5py.HardLink):
-                raise CourseError(f"the weights of layer {key} are not stored in the file itself")
-            arrays.append(np.asarray(group[str(i)]))
-        weights.append(tuple(arrays))
-    return weights
-
-
-def _check_stored_sizes(h5) -> None:
-    """Look at the shapes of every stored array before reading one: numbers only, not too many."""
-    datasets: list = []
-    h5.visititems(lambda _, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
-    for dataset in datasets:
-        if dataset.dtype.kind not in "fiub" or dataset.external or dataset.is_virtual:
-            raise CourseError(f"its weights file holds something other than numbers ({dataset.name})")
-    _check_parameters(sum(int(d.size) for d in datasets))
-
-
 def _check_parameters(count: int) -> None:
     if count > MAX_PARAMETERS:
         raise CourseError(
@@ -235,55 +209,53 @@ def _shape(raw: object) -> tuple[int | None, ...] | None:
     return tuple(raw[1:])
 
 
-def _member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes | None:
-    """One file of the .keras archive, after checking the size it declares."""
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        return None
-    if info.file_size > limit:
-        raise CourseError(
-            f"{path.name}: its {name} holds {info.file_size:,} bytes, more than the grader reads ({limit:,})"
-        )
-    return archive.read(name)
+def _weight_files(entry: dict, count: int) -> list[list]:
+    """The weight files that the manifest entry lists, one list for each of the count layers."""
+    files = entry.get("weights")
+    if not isinstance(files, list) or len(files) != count or not all(isinstance(f, list) for f in files):
+        raise CourseError(f"its weight files are not listed for each of its {count} layers")
+    if sum(len(layer) for layer in files) > MAX_WEIGHT_FILES:
+        raise CourseError(f"it lists more weight files than the grader reads ({MAX_WEIGHT_FILES})")
+    return files
 
 
-def read_keras_file(path: Path) -> SavedModel:
-    """Read a `.keras` file, or raise CourseError saying what is wrong with it.
+def _read_weights(artifacts: Path, files: list[list]) -> list[tuple[np.ndarray, ...]]:
+    """Every layer's weights, read once all the files' headers are checked: numbers only, and
+    no more of them than the grader reads."""
+    with ExitStack() as stack:
+        handles = [
+            [stack.enter_context(open_exported(artifacts, name, MAX_WEIGHTS_BYTES)) for name in layer]
+            for layer in files
+        ]
+        count = 0
+        for handle in (h for layer in handles for h in layer):
+            shape, dtype = array_header(handle)
+            if dtype.kind not in "fiub":
+                raise CourseError(f"its file {Path(handle.name).name} holds something other than numbers")
+            count += int(np.prod(shape, dtype=np.float64))
+        _check_parameters(count)
+        return [tuple(read_array(h) for h in layer) for layer in handles]
 
-    Sizes are checked before anything is read into memory: the archive's declared sizes, the
-    parameters the settings add up to, then the stored arrays' shapes.
+
+def read_saved_model(artifacts: Path, entry: dict) -> SavedModel:
+    """Read the model that a manifest entry describes, or raise CourseError saying what is wrong.
+
+    Sizes are checked before anything is read into memory: the settings file's size, the
+    parameters the settings add up to, then the weight files' sizes and `.npy` headers.
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            raw_config = _member(archive, "config.json", MAX_CONFIG_BYTES, path)
-            if raw_config is None:
-                raise KeyError("there is no config.json in it")
-            config = json.loads(raw_config)
-            if not isinstance(config, dict):
-                raise ValueError("its config.json is not a model's settings")
-            model_config = _config(config)
-            specs = [s for s in model_config.get("layers", []) if isinstance(s, dict)]
-            input_shape = _input_shape(config, specs)
-            layer_specs = [s for s in specs if s.get("class_name") != "InputLayer"]
-            _check_parameters(declared_parameters(input_shape, layer_specs))
-            weights_blob = _member(archive, "model.weights.h5", MAX_WEIGHTS_BYTES, path)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, RecursionError) as exc:
-        raise CourseError(f"{path.name}: not a readable Keras model file ({exc})") from None
+    config = read_json(artifacts, entry.get("config"), MAX_CONFIG_BYTES)
+    if not isinstance(config, dict):
+        raise CourseError(f"its file {entry.get('config')} does not hold a model's settings")
+    raw_layers = _config(config).get("layers")
+    specs = [s for s in raw_layers if isinstance(s, dict)] if isinstance(raw_layers, list) else []
+    input_shape = _input_shape(config, specs)
+    layer_specs = [s for s in specs if s.get("class_name") != "InputLayer"]
+    _check_parameters(declared_parameters(input_shape, layer_specs))
+    all_weights = _read_weights(artifacts, _weight_files(entry, len(layer_specs)))
 
     custom = [str(s.get("class_name", "?")) for s in specs if _is_custom(s)]
     if _is_custom(config) or config.get("class_name") not in ("Sequential", "Functional"):
         custom.insert(0, str(config.get("class_name")))
-
-    if weights_blob is not None:
-        try:
-            with h5py.File(io.BytesIO(weights_blob), "r") as h5:
-                _check_stored_sizes(h5)
-                all_weights = _weights_for(h5, layer_specs)
-        except OSError as exc:
-            raise CourseError(f"{path.name}: its weights cannot be read ({exc})") from None
-    else:
-        all_weights = [()] * len(layer_specs)
 
     layers = []
     for spec, weights in zip(layer_specs, all_weights, strict=True):
