@@ -21,7 +21,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install demo test test-all course lint format stubs data calibrate clean
+.PHONY: install sandbox demo test test-all course lint format stubs data calibrate clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
 $(STAMP): pyproject.toml
@@ -30,7 +30,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) sandbox
+
+# Every grading kernel runs in the Linux sandbox, which needs bubblewrap (bwrap): installed here
+# where apt-get can (as root, as on CI); elsewhere one line says what to run.
+sandbox:
+	@if [ "$$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap for the sandbox"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "keras-course: the sandbox needs bubblewrap: run 'sudo apt-get install bubblewrap' (or grade with --sandbox off)"; \
+	  fi; \
+	fi
 
 data: install
 	$(BIN)/keras-course data exercises

@@ -9,22 +9,32 @@ into the course by absolute path) are in the README's security model, not here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import tomllib
 from keras_course.paths import ROOT
+from keras_course.result_store import RESULTS_DIR
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 EXPECTED = tomllib.loads((HOSTILE / "expected.toml").read_text(encoding="utf-8"))
 LIMITS = {
     "limits": ["--timeout", "20", "--memory", "500"],  # 20 s: room for a loaded machine
     "submissions": ["--timeout", "60", "--memory", "1500"],
+    "sandbox": ["--timeout", "60", "--memory", "1500", "--sandbox", "required"],
 }
 MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start
 SECRET = "KC_HOSTILE_SECRET"  # in the grader's environment; the sandbox notebook looks for it
@@ -43,9 +53,12 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def grade_batch(batch: str, tmp_path: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
+def grade_batch(
+    batch: str, tmp_path: Path, *extra: str, copy: bool = True
+) -> tuple[dict, subprocess.CompletedProcess]:
     folder = tmp_path / batch
-    shutil.copytree(HOSTILE / batch, folder)
+    if copy:
+        shutil.copytree(HOSTILE / batch, folder)
     report = tmp_path / f"{batch}.json"
     out = subprocess.run(
         [*CLI, "grade", folder, "--json", report, "--jobs", "2", *LIMITS[batch], *extra],
@@ -82,6 +95,8 @@ def problems(result: dict, expected: dict) -> list[str]:
     for name, piece in expected.get("feedback", {}).items():
         if piece not in checks[name]["feedback"]:
             found.append(f"{name} feedback {checks[name]['feedback']!r} lacks {piece!r}")
+    if "score" in expected and result["score"] != expected["score"]:
+        found.append(f"scored {result['score']}, not {expected['score']}")
     if "cell_error" in expected and not any(expected["cell_error"] in e for e in result["cell_errors"]):
         found.append(f"no cell error with {expected['cell_error']!r}: {result['cell_errors']}")
     return found
@@ -122,3 +137,98 @@ def test_check_prints_the_graders_verdict_not_the_notebooks(tmp_path):
     (result,) = json.loads(out.stdout)["results"]
     assert result["error"] == "the notebook used more than 300 MB of memory"
     assert result["score"] == 0
+
+
+def fingerprints(*folders: Path, skip: str = RESULTS_DIR) -> dict[str, str]:
+    """sha256 of every file below folders, or of the file given (links and the result store aside)."""
+    found = {}
+    for folder in folders:
+        for path in [folder] if folder.is_file() else sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink() and skip not in path.parts:
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def environment_files() -> dict[str, str]:
+    """The Python environment's files by name, size and modification time (hashing every file of
+    TensorFlow would take a minute): a file added or changed shows."""
+    found = {}
+    for top in {Path(sys.prefix), Path(sysconfig.get_paths()["purelib"])}:
+        for path in top.iterdir():
+            info = path.lstat()
+            found[str(path)] = f"{info.st_size} {info.st_mtime_ns}"
+    return found
+
+
+@contextmanager
+def loopback_server() -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP server on 127.0.0.1 that records what connects to it, for the network case."""
+    received: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            with connection:
+                received.append(connection.recv(100) or b"(connected)")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], received
+    finally:
+        done.set()
+        thread.join()
+        server.close()
+
+
+@pytest.mark.notebook
+def test_sandboxed_notebooks_reach_nothing_outside_their_folder(tmp_path):
+    """Reading the course and other learners' work, writing into the course and the environment,
+    the network, signals, a fork flood and a full disk: each gets its honest verdict in the
+    sandbox, the batch goes on, nothing is left running, and no file outside the runs changes."""
+    token = secrets.token_hex(8)
+    victim = subprocess.Popen(["sleep", "300"])
+    folder = tmp_path / "sandbox"
+    shutil.copytree(HOSTILE / "sandbox", folder)
+    with loopback_server() as (port, received):
+        for notebook in folder.rglob("*.ipynb"):
+            text = notebook.read_text(encoding="utf-8")
+            for placeholder, value in {
+                "@COURSE@": str(ROOT),
+                "@BATCH@": str(folder),
+                "@PORT@": str(port),
+                "@VICTIM@": str(victim.pid),
+                "@TOKEN@": token,
+            }.items():
+                text = text.replace(placeholder, value)
+            notebook.write_text(text, encoding="utf-8")
+        before = fingerprints(
+            ROOT / "course.toml", ROOT / "graders", ROOT / "solutions", ROOT / "datasets", folder
+        )
+        environment = environment_files()
+
+        results, out = grade_batch("sandbox", tmp_path, copy=False)
+
+    try:
+        assert set(results) == set(EXPECTED["sandbox"])
+        wrong = {learner: problems(results[learner], spec) for learner, spec in EXPECTED["sandbox"].items()}
+        assert {learner: p for learner, p in wrong.items() if p} == {}
+        assert all(result["isolation"] == "sandbox" for result in results.values())
+        assert received == [], "a sandboxed notebook reached a server on 127.0.0.1"
+        assert victim.poll() is None, "a sandboxed notebook killed a process outside the sandbox"
+        assert processes_with("kc-hostile-flood") == [], "the fork flood outlived its run"
+        after = fingerprints(
+            ROOT / "course.toml", ROOT / "graders", ROOT / "solutions", ROOT / "datasets", folder
+        )
+        assert after == before
+        assert environment_files() == environment
+        assert not Path(tempfile.gettempdir(), f"kc-evil-{token}").exists()
+    finally:
+        victim.kill()
+        victim.wait()

@@ -2,17 +2,21 @@
 
     python -m keras_course.bench_isolation [NOTEBOOK] [--exercise ID] [--repeat 3]
 
-Three ways, alternated and each timed `--repeat` times (the median is shown), with the ratio of
+Four ways, alternated and each timed `--repeat` times (the median is shown), with the ratio of
 each to the first:
 
 - plain: nbclient executes the notebook, after the grader's seeding prelude, in a kernel in a
   folder holding its data files, and kills the kernel at the end as the grader does (a graceful
   shutdown of TensorFlow costs seconds): no sandbox, no scrubbed environment, no limits, no
   export;
-- isolated run: runner.run_notebook: sandbox, scrubbed environment, seed, the watchdog's time,
-  memory and output limits, the export of the graded variables;
+- isolated run, no sandbox: runner.run_notebook with --sandbox off: run folder, scrubbed
+  environment, seed, the watchdog's time, memory and output limits, the export of the graded
+  variables;
+- isolated run, sandbox: the same in the Linux sandbox (bwrap, cgroup, uid of its own);
 - full grading: grading.grade_in_subprocess, as `keras-course grade` does it: a fresh grading
-  process, the isolated run, and the checks on the exported data.
+  process, the sandboxed run, and the checks on the exported data.
+
+It also prints the most processes and threads the sandboxed kernel had at once.
 """
 
 from __future__ import annotations
@@ -51,14 +55,25 @@ def plain_run(notebook: Path, exercise: Exercise) -> None:
         client.execute(cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def isolated_run(notebook: Path, exercise: Exercise) -> None:
+PEAK_TASKS: list[int] = []
+
+
+def isolated_run(notebook: Path, exercise: Exercise, sandbox_mode: str = "off") -> None:
     from keras_course.runner import run_notebook, temporary_workdir
 
     course = load_course()
     with temporary_workdir() as folder:
-        run = run_notebook(notebook, exercise, Path(folder), course.seed, course.timeout)
+        run = run_notebook(
+            notebook, exercise, Path(folder), course.seed, course.timeout, sandbox_mode=sandbox_mode
+        )
     if run.error:
         raise SystemExit(f"the isolated run failed: {run.error}")
+    if sandbox_mode == "required":
+        PEAK_TASKS.append(run.peak_tasks)
+
+
+def sandboxed_run(notebook: Path, exercise: Exercise) -> None:
+    isolated_run(notebook, exercise, "required")
 
 
 def full_grading(notebook: Path, exercise: Exercise) -> None:
@@ -71,7 +86,8 @@ def full_grading(notebook: Path, exercise: Exercise) -> None:
 
 WAYS: dict[str, Callable[[Path, Exercise], None]] = {
     "plain nbclient run": plain_run,
-    "isolated run": isolated_run,
+    "isolated, no sandbox": isolated_run,
+    "isolated, sandbox": sandboxed_run,
     "full grading": full_grading,
 }
 
@@ -97,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     for way, times in seconds.items():
         median = statistics.median(times)
         print(f"  {way:<20} {median:6.2f} s  x{median / base:.2f}")
+    print(f"  sandboxed kernel: at most {max(PEAK_TASKS)} processes and threads at once")
     return 0
 
 

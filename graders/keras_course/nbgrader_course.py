@@ -26,12 +26,12 @@ from nbconvert.preprocessors import Preprocessor
 from keras_course import data
 from keras_course.config import Exercise, load_course
 from keras_course.paths import SOLUTIONS, grader_file
+from keras_course.runner import PREPARE_ID
 from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.sandbox_provisioner import kernelspec
 from keras_course.stubs import CODE_STUB
 
 FOOTER_ID = "check"  # grade_id of the source notebooks' closing cell
-PREPARE_ID = "keras_course_prepare"
 CONFIG_FILE = "nbgrader_config.py"
 ACTIVATE_FILE = "activate"
 HOMES = {  # where Keras, matplotlib, IPython and Jupyter write, inside the course directory

@@ -138,10 +138,14 @@ def uses_keras(nb: nbformat.NotebookNode) -> bool:
     return "keras" in code or "tensorflow" in code
 
 
+PREPARE_ID = "keras_course_prepare"  # grade_id of the nbgrader notebooks' seeding cell
+
+
 def is_autograder_test(cell: nbformat.NotebookNode) -> bool:
-    """An nbgrader test cell: graded, and not an answer."""
+    """A cell nbgrader's autograder runs for itself: a test cell (graded, not an answer), or the
+    locked cell that prepares the kernel for them (the grader seeds the kernel on its own)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
+    return (bool(meta.get("grade")) and not meta.get("solution")) or meta.get("grade_id") == PREPARE_ID
 
 
 def first_line(source: str) -> str:
@@ -202,8 +206,9 @@ def run_notebook(
     for cell in code_cells:
         cell.outputs = []
         cell.execution_count = None
-    # nbgrader's autograder test cells call the graders themselves; here the graders run
-    # outside the kernel instead, so those cells are skipped (they keep their numbers).
+    # nbgrader's autograder test cells call the graders themselves, after a cell that prepares
+    # the kernel for them; here the graders run outside the kernel instead, so those cells are
+    # skipped (they keep their numbers).
     learner_cells = [c for c in code_cells if not is_autograder_test(c)]
     prelude = nbformat.v4.new_code_cell(prelude_source(seed, uses_keras(nb)))
     export = nbformat.v4.new_code_cell(export_source(exercise.variables, folder.box / export_name))
@@ -225,7 +230,9 @@ def run_notebook(
     manager = AsyncKernelManager(
         kernel_name=NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)])
     )
-    watchdog = Watchdog(memory, deadline=deadline + GRACE, disk=(folder.box, course.disk_mb))
+    watchdog = Watchdog(
+        memory, deadline=deadline + GRACE, disk=(folder.box, course.disk_mb), processes=course.processes
+    )
     client = LimitedClient(
         run_nb,
         watchdog=watchdog,

@@ -2,7 +2,8 @@
 
 A sandboxed kernel gets its own user, pid, network, ipc, uts and mount namespaces. It sees, read
 only, the system's libraries, the Python installation, the environment's packages and the
-keras_course package; it writes only into its run folder's `box/`, which is mounted at the same
+keras_course package (an editable install's alone, under /opt/keras-course); it writes only into
+its run folder's `box/`, which is mounted at the same
 path inside as outside (the connection file and the ZeroMQ sockets in it are used from both
 sides). Nothing else of the machine is there: not the course folder, not the submissions, not
 the result store, not HOME. /tmp is a small private tmpfs.
@@ -82,6 +83,8 @@ def unavailable() -> str | None:
     bwrap = bwrap_path()
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed"
+    if shutil.which("prlimit") is None or (os.geteuid() == 0 and shutil.which("setpriv") is None):
+        return "util-linux's prlimit and setpriv are not installed"
     probe = wrap(["/bin/true"], None)
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
@@ -107,11 +110,22 @@ def isolation(mode: str) -> str:
     return "none"
 
 
-def readable_paths() -> list[Path]:
-    """What a kernel must read: the Python installation, the environment and keras_course."""
+PACKAGE_MOUNT = Path("/opt/keras-course")  # where the sandbox sees keras_course when it lives elsewhere
+
+
+def package_folder() -> Path | None:
+    """The keras_course package's folder when it is outside the Python environment (an editable
+    install in the course folder): the sandbox mounts it alone, under PACKAGE_MOUNT."""
     import keras_course
 
-    paths = [Path(sys.base_prefix), Path(sys.prefix), Path(keras_course.__file__).parent]
+    folder = Path(keras_course.__file__).resolve().parent
+    inside = any(p in folder.parents for p in (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()))
+    return None if inside else folder
+
+
+def readable_paths() -> list[Path]:
+    """What a kernel must read: the Python installation and the environment."""
+    paths = [Path(sys.base_prefix), Path(sys.prefix)]
     found: list[Path] = []
     for path in paths:
         for candidate in {path, path.resolve()}:
@@ -167,6 +181,11 @@ def wrap(command: list[str], box: Path | None, cwd: Path | None = None) -> list[
     for path in readable_paths():
         if path.parts[1:2] not in (("usr",), ("bin",), ("lib",)):
             args += _dirs_for(path, made) + ["--ro-bind", str(path), str(path)]
+    package = package_folder()
+    if package is not None:
+        args += _dirs_for(PACKAGE_MOUNT, made)
+        args += ["--ro-bind", str(package), str(PACKAGE_MOUNT / "keras_course")]
+        args += ["--setenv", "PYTHONPATH", str(PACKAGE_MOUNT)]
     if box is not None:
         args += _dirs_for(box, made) + ["--bind", str(box), str(box), "--chdir", str(cwd or box)]
     if as_root:

@@ -253,17 +253,26 @@ class Watchdog:
     """Limits the memory and time of the processes started while it watches, and ends them all.
 
     Use it as a context manager around the notebook's run; `reason` is then "time", "memory",
-    "output" or "disk" when a limit ended the run (see LIMIT_MESSAGES), or None. `disk` is the
+    "output", "disk" or "processes" when a limit ended the run (see LIMIT_MESSAGES), or None.
+    `processes` caps the processes and threads of the tree (a cgroup, where there is one, keeps
+    the tree from passing it between two looks). `disk` is the
     folder the notebook writes into and its limit in MB: its size is polled too (a cap on the
     size of any one file, where the sandbox sets one, keeps a single write from passing it).
     """
 
-    def __init__(self, memory_mb: float, deadline: float, disk: tuple[Path, float] | None = None) -> None:
+    def __init__(
+        self,
+        memory_mb: float,
+        deadline: float,
+        disk: tuple[Path, float] | None = None,
+        processes: int | None = None,
+    ) -> None:
         self.limit = int(memory_mb * 1024 * 1024)
         self.deadline = deadline  # time.monotonic() past which the tree is ended
         self.disk = (disk[0], int(disk[1] * 1024 * 1024)) if disk else None
         self.reason: str | None = None
         self.peak = 0  # the largest memory the tree was seen using, in bytes
+        self.processes = processes  # processes and threads the tree may have at once
         self.peak_tasks = 0  # the most processes and threads the tree had at once
         self._me = os.getpid()
         self._baseline: set[int] = set()
@@ -298,9 +307,13 @@ class Watchdog:
             tree = self.tree()
             used = self.memory(tree)
             self.peak = max(self.peak, used)
-            self.peak_tasks = max(self.peak_tasks, sum(tasks(pid) for pid in tree))
+            count = sum(tasks(pid) for pid in tree)
+            self.peak_tasks = max(self.peak_tasks, count)
             if used > self.limit:
                 self.stop("memory")
+                return
+            if self.processes is not None and count >= self.processes:  # the cgroup's cap, reached
+                self.stop("processes")
                 return
             if self.disk is not None:
                 written, files = disk_use(self.disk[0])
