@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
+    import tomli as tomllib
 
 from keras_course.paths import COURSE_TOML
 
