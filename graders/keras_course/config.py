@@ -55,6 +55,11 @@ class Course:
         """The exercises an nbgrader assignment bundles: those of its lesson, in course order."""
         return [e for e in self.exercises.values() if e.lesson == self.assignments[name]]
 
+    def assignment_of(self, exercise_id: str) -> str:
+        """The nbgrader assignment that bundles an exercise: the one of its lesson."""
+        lesson = self.exercise(exercise_id).lesson
+        return next(name for name, of_lesson in self.assignments.items() if of_lesson == lesson)
+
     def exercise(self, exercise_id: str) -> Exercise:
         try:
             return self.exercises[exercise_id]
