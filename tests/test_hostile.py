@@ -14,10 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
-import tomllib
+from keras_course.config import tomllib
 from keras_course.paths import ROOT
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -26,7 +27,9 @@ LIMITS = {
     "limits": ["--timeout", "20", "--memory", "500"],  # 20 s: room for a loaded machine
     "submissions": ["--timeout", "60", "--memory", "1500"],
 }
-MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start
+MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start; each
+# graded copy gets a marker of its own (grade_batch), so that no other batch, test or run of
+# this test on the machine is mistaken for what this batch left behind
 SECRET = "KC_HOSTILE_SECRET"  # in the grader's environment; the sandbox notebook looks for it
 CLI = [sys.executable, "-m", "keras_course"]
 
@@ -43,9 +46,16 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def grade_batch(batch: str, tmp_path: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
+def grade_batch(batch: str, tmp_path: Path, *extra: str) -> tuple[dict, subprocess.CompletedProcess, str]:
+    """Grade a copy of the batch whose notebooks mark their processes with a marker unique to
+    this run; the results by learner, the command's output, and that marker."""
     folder = tmp_path / batch
     shutil.copytree(HOSTILE / batch, folder)
+    marker = f"{MARKER}-{uuid.uuid4().hex}"
+    for notebook in folder.glob("*/*.ipynb"):
+        text = notebook.read_text(encoding="utf-8")
+        if MARKER in text:
+            notebook.write_text(text.replace(MARKER, marker), encoding="utf-8")
     report = tmp_path / f"{batch}.json"
     out = subprocess.run(
         [*CLI, "grade", folder, "--json", report, "--jobs", "2", *LIMITS[batch], *extra],
@@ -56,7 +66,7 @@ def grade_batch(batch: str, tmp_path: Path, *extra: str) -> tuple[dict, subproce
     )
     assert out.returncode == 0, out.stderr[-3000:]
     results = json.loads(report.read_text(encoding="utf-8"))["results"]
-    return {r["learner"]: r for r in results if r["error"] != "not submitted"}, out
+    return {r["learner"]: r for r in results if r["error"] != "not submitted"}, out, marker
 
 
 def problems(result: dict, expected: dict) -> list[str]:
@@ -90,12 +100,12 @@ def problems(result: dict, expected: dict) -> list[str]:
 @pytest.mark.notebook
 @pytest.mark.parametrize("batch", ["submissions", "limits"])
 def test_each_hostile_submission_gets_its_honest_verdict(batch, tmp_path):
-    results, out = grade_batch(batch, tmp_path)
+    results, out, marker = grade_batch(batch, tmp_path)
 
     assert set(results) == set(EXPECTED[batch])
     wrong = {learner: problems(results[learner], spec) for learner, spec in EXPECTED[batch].items()}
     assert {learner: p for learner, p in wrong.items() if p} == {}
-    assert processes_with(MARKER) == [], "processes started by the notebooks outlived the batch"
+    assert processes_with(marker) == [], "processes started by the notebooks outlived the batch"
     assert "hunter2" not in out.stdout + out.stderr
 
 
