@@ -84,10 +84,14 @@ def test_grade_of_a_folder_with_nothing_to_grade_lists_every_file_and_exits_2(tm
     (folder / "ann" / "scratch.ipynb").write_text(EMPTY_NOTEBOOK)
     (folder / "ann" / "answers.py").write_text("model = None")
     (folder / "darts.ipynb").write_text(EMPTY_NOTEBOOK)
+    (folder / "ann" / "timestamp.txt").write_text("2025-01-01 10:00:00")  # nbgrader's: counted only
     out = run("grade", folder)
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
+    assert lines[3].startswith(
+        "keras-course: note: 1 file(s) beside the notebooks not graded, as expected (hidden"
+    )
     assert lines[0].startswith(
         f"keras-course: warning: {folder / 'ann' / 'answers.py'}: not graded: not a notebook"
     )
@@ -98,7 +102,7 @@ def test_grade_of_a_folder_with_nothing_to_grade_lists_every_file_and_exits_2(tm
         f"keras-course: warning: {folder / 'darts.ipynb'}: not graded: not in a learner's folder"
     )
     nothing = f"{folder}: no notebook of the course's exercises to grade; 3 files not graded, see above"
-    assert lines[3] == f"keras-course: error: {nothing}"
+    assert lines[4] == f"keras-course: error: {nothing}"
 
 
 @pytest.mark.parametrize(

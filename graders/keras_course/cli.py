@@ -78,6 +78,10 @@ def discover(folder: Path):
     found = find_submissions(folder, load_course())
     for skipped in found.skipped:
         warn(f"{folder / skipped.path.relative_to(found.folder)}: not graded: {skipped.reason}")
+    if found.expected:
+        kinds = "hidden files, nbgrader's timestamp.txt, the course's data files"
+        note = f"{found.expected} file(s) beside the notebooks not graded, as expected ({kinds})"
+        print(f"keras-course: note: {note}", file=sys.stderr)
     if not found.jobs:
         others = f"; {len(found.skipped)} files not graded, see above" if found.skipped else ""
         raise CourseError(f"{folder}: no notebook of the course's exercises to grade{others}")
