@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from keras_course.config import CourseError, load_course
-from keras_course.results import checklist, summary_table, to_csv, to_json, to_junit, write_atomic
+from keras_course.layouts import Found, find_submissions
+from keras_course.results import Result, checklist, summary_table, to_csv, to_json, to_junit, write_atomic
 from keras_course.roster import Learner
 
 
@@ -44,7 +45,7 @@ def warn(message: str) -> None:
 
 
 def write_reports(
-    results: list, args: argparse.Namespace, learners: dict[str, Learner] | None = None
+    results: list[Result], args: argparse.Namespace, learners: dict[str, Learner] | None = None
 ) -> None:
     """The report files the options ask for, and the summary table on stdout."""
     course = load_course()
@@ -71,10 +72,8 @@ def write_reports(
     print(summary_table(results, exercises, names))
 
 
-def discover(folder: Path):
+def discover(folder: Path) -> Found:
     """What the folder holds; each file not graded is a warning, and nothing to grade an error."""
-    from keras_course.layouts import find_submissions
-
     found = find_submissions(folder, load_course())
     for skipped in found.skipped:
         warn(f"{folder / skipped.path.relative_to(found.folder)}: not graded: {skipped.reason}")
@@ -88,7 +87,7 @@ def discover(folder: Path):
     return found
 
 
-def learners_of(found, roster: dict[str, Learner]) -> dict[str, Learner]:
+def learners_of(found: Found, roster: dict[str, Learner]) -> dict[str, Learner]:
     """Everyone in the roster, and everyone who handed something in, by id; a learner the
     roster does not list is named as their files name them, with a warning."""
     learners = dict(roster)
