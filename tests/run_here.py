@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import sys
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -22,7 +23,16 @@ from keras_course.grading import grade_artifacts
 from keras_course.kernel_cells import seed_kernel
 from keras_course.notebook_checks import export_run
 from keras_course.results import Result
-from keras_course.runner import CellError, first_line, is_autograder_test
+from keras_course.runner import CellError, is_autograder_test
+
+
+def failing_line_here(exc: Exception, filename: str) -> int:
+    """The line of the cell's own statement that failed: its frame in the traceback (the first
+    frame whose file is the cell; a SyntaxError names its line itself). 0 if there is none."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        return exc.lineno or 0
+    frames = traceback.extract_tb(exc.__traceback__)
+    return next((frame.lineno or 0 for frame in frames if frame.filename == filename), 0)
 
 
 def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
@@ -35,22 +45,24 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
         data.write_learner_file(name, sandbox)
 
     nb = nbformat.reads(text, as_version=4)
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
     namespace: dict = {"__name__": "__main__"}
     errors = []
     seed_kernel(course.seed)
     before = Path.cwd()
     os.chdir(sandbox)
     try:
-        for number, cell in enumerate(code_cells, start=1):
-            if is_autograder_test(cell):
+        for position, cell in enumerate(nb.cells, start=1):  # as Jupyter counts them: markdown too
+            if cell.cell_type != "code" or is_autograder_test(cell):
                 continue
+            filename = f"<cell {position}>"
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(cell.source, f"<cell {number}>", "exec"), namespace)
+                    exec(compile(cell.source, filename, "exec"), namespace)
             except Exception as exc:  # the learner's error, recorded as the runner records it
-                reason = (str(exc).splitlines() or [""])[0][:300]
-                errors.append(CellError(number, first_line(cell.source), type(exc).__name__, reason))
+                line = failing_line_here(exc, filename)
+                errors.append(
+                    CellError.of(cell.source, type(exc).__name__, str(exc), cell=position, line=line)
+                )
     finally:
         os.chdir(before)
         if "matplotlib.pyplot" in sys.modules:

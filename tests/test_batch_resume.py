@@ -1,8 +1,10 @@
 """Batch grading loses nothing: a batch stopped by SIGTERM ends its kernels and exits non-zero,
 with --resume it grades only what is missing, and a full regrade gives the same gradebook.
 
-The notebooks are cheap (no Keras): each starts a process of its own, waits a second, and sets
-hidden_layer_params, so that three learners score 2, 0 and 0 on counting_parameters.
+The notebooks are cheap (no Keras): each starts a process of its own, waits until the test
+opens its gate (a file), and sets hidden_layer_params, so that three learners score 2, 0 and 0
+on counting_parameters. The gates make the order of events certain: the batch is stopped while
+the second learner's notebook is known to be running, whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -23,24 +26,27 @@ from keras_course.result_store import RESULTS_DIR
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]
 LEARNERS = {"ann": 20, "bob": 15, "cy": 26}
-GRADEBOOK = (  # learner, the seven exercises in course order, total
-    "learner,hello_nets,counting_parameters,build_as_shown,meteor_orbit,dollar_bills,darts,irrigation,total\n"
-    "ann,0,2,0,0,0,0,0,2\n"
-    "bob,0,0,0,0,0,0,0,0\n"
-    "cy,0,0,0,0,0,0,0,0\n"
+GRADEBOOK = (  # learner, name, the seven exercises in course order, total; not submitted is empty
+    "learner,name,hello_nets,counting_parameters,build_as_shown,meteor_orbit,dollar_bills,darts,irrigation,total\n"
+    "max points,,4,6,4,10,9,12,10,55\n"
+    "ann,ann,,2,,,,,,2\n"
+    "bob,bob,,0,,,,,,0\n"
+    "cy,cy,,0,,,,,,0\n"
 )
 
 
-def marker(learner: str) -> str:
-    return f"kc-resume-orphan-{learner}"
-
-
-def make_batch(folder: Path) -> Path:
+def make_batch(folder: Path, gates: Path, run: str) -> Path:
+    """Each learner's notebook starts a process whose command line carries this run's marker,
+    then waits for the file gates/<learner> (at most 60 s) before it sets its value."""
+    gates.mkdir(parents=True, exist_ok=True)
     for learner, value in LEARNERS.items():
         wait = (
-            "import subprocess\nimport sys\nimport time\n\n"
-            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', '{marker(learner)}'])\n"
-            "time.sleep(1)"
+            "import os\nimport subprocess\nimport sys\nimport time\n\n"
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', "
+            f"'{marker(run, learner)}'])\n"
+            "until = time.monotonic() + 60\n"
+            f"while not os.path.exists({str(gates / learner)!r}) and time.monotonic() < until:\n"
+            "    time.sleep(0.05)"
         )
         sources = (wait, f"hidden_layer_params = {value}")
         cells = [
@@ -54,6 +60,17 @@ def make_batch(folder: Path) -> Path:
         (folder / learner).mkdir(parents=True)
         (folder / learner / "counting_parameters.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     return folder
+
+
+def marker(run: str, learner: str) -> str:
+    """In the command line of the process a learner's notebook starts: unique to this test run,
+    so that no other test, and no other run of this one on the machine, is mistaken for it."""
+    return f"kc-resume-orphan-{run}-{learner}"
+
+
+def open_gate(gates: Path, *learners: str) -> None:
+    for learner in learners:
+        (gates / learner).touch()
 
 
 def grade(folder: Path, csv: Path, *extra: str, **popen) -> subprocess.CompletedProcess:
@@ -75,19 +92,22 @@ def processes_with(text: str) -> list[psutil.Process]:
 
 def test_a_stopped_batch_resumes_and_a_regrade_gives_the_same_gradebook(tmp_path):
     """SIGTERM mid-batch, then --resume, then a full regrade: the same gradebook, byte for byte."""
-    folder = make_batch(tmp_path / "batch")
+    run = uuid.uuid4().hex
+    gates = tmp_path / "gates"
+    folder = make_batch(tmp_path / "batch", gates, run)
     stored = folder / RESULTS_DIR
+    open_gate(gates, "ann")  # ann finishes; bob's notebook waits, running, until the batch is stopped
     args = [*CLI, "grade", folder, "--csv", tmp_path / "cut.csv", "--jobs", "1", "--timeout", "60"]
     batch = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     running = []
     until = time.monotonic() + 120
-    while time.monotonic() < until and batch.poll() is None:  # a result stored, a kernel at work
+    while time.monotonic() < until and batch.poll() is None:  # ann's result stored, bob's kernel at work
         done = {p.parent.name for p in stored.glob("*/*.json")}
-        running = [p for learner in LEARNERS if learner not in done for p in processes_with(marker(learner))]
-        if done and running:
+        running = processes_with(marker(run, "bob"))
+        if done == {"ann"} and running:
             break
         time.sleep(0.1)
-    assert done and running, "the batch ended before it could be stopped"
+    assert done == {"ann"} and running, "the batch ended before it could be stopped"
     kernel = running[0].parent()  # the notebook's own process was started by its kernel
 
     batch.send_signal(signal.SIGTERM)
@@ -97,9 +117,10 @@ def test_a_stopped_batch_resumes_and_a_regrade_gives_the_same_gradebook(tmp_path
     assert "interrupted" in err.decode()
     for process in [*running, kernel]:
         assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE, process
-    assert all(processes_with(marker(learner)) == [] for learner in LEARNERS)
+    assert all(processes_with(marker(run, learner)) == [] for learner in LEARNERS)
     kept = {p: p.stat().st_mtime_ns for p in stored.glob("*/*.json")}
-    assert 1 <= len(kept) < len(LEARNERS)
+    assert [p.parent.name for p in kept] == ["ann"]
+    open_gate(gates, *LEARNERS)
 
     resumed = grade(folder, tmp_path / "resumed.csv", "--resume", "--jobs", "2")
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from keras_course.paths import GRADERS, ROOT, SOLUTIONS
+from keras_course.paths import EXERCISES, GRADERS, ROOT, SOLUTIONS
 from mistakes import MISTAKES
 
 CLI = [sys.executable, "-m", "keras_course"]
@@ -23,30 +23,107 @@ def test_list_prints_ids_titles_and_points():
     assert "darts" in out.stdout and "12 pts" in out.stdout and "A dart-throwing competition" in out.stdout
 
 
+EMPTY_NOTEBOOK = '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}'
+FOLDER = object()  # make a folder at the path
+
+
 @pytest.mark.parametrize(
-    ("name", "content", "message"),
+    ("name", "content", "options", "message"),
     [
-        ("hello_nets.ipynb", None, "no such file"),
-        ("hello_nets.ipynb", "this is not json", "not a notebook (not valid JSON"),
-        ("hello_nets.ipynb", '{"a": 1}', "not a notebook (JSON without 'cells'"),
+        ("nope", None, (), "nope: no such file"),
+        ("hello_nets.ipynb", None, ("--exercise", "hello_nets"), "hello_nets.ipynb: no such file"),
+        ("hello_nets.ipynb", FOLDER, (), "hello_nets.ipynb: is a folder, not a notebook"),
+        ("hello_nets.ipynb", "", (), "hello_nets.ipynb: is empty, not a notebook"),
+        (
+            "hello_nets.ipynb",
+            " \n",
+            ("--exercise", "hello_nets"),
+            "hello_nets.ipynb: is empty, not a notebook",
+        ),
+        ("hello_nets.py", "model = None\n", (), "hello_nets.py: not a notebook (a .py file, not valid JSON"),
+        ("hello_nets.ipynb", "this is not json", (), "not a notebook (not valid JSON"),
+        ("hello_nets.ipynb", '{"a": 1}', (), "not a notebook (JSON without 'cells'"),
         (
             "my_work.ipynb",
-            '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
-            "unknown exercise 'my_work'",
+            EMPTY_NOTEBOOK,
+            (),
+            "my_work.ipynb: not one of the exercises: its metadata names none",
         ),
+        ("my_work.ipynb", EMPTY_NOTEBOOK, ("--exercise", "mnist"), "unknown exercise 'mnist'"),
+        ("hello_nets.ipynb", EMPTY_NOTEBOOK, (), "hello_nets.ipynb: the notebook has no code to run"),
     ],
 )
-def test_check_rejects_bad_input_with_one_line_and_exit_2(tmp_path, name, content, message):
+def test_check_rejects_bad_input_with_one_line_and_exit_2(tmp_path, name, content, options, message):
     path = tmp_path / name
-    if content is not None:
+    if content is FOLDER:
+        path.mkdir()
+    elif content is not None:
         path.write_text(content)
-    out = run("check", path)
+    out = run("check", path, *options)
     assert out.returncode == 2
     assert out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1
     assert message in out.stderr
     if "unknown exercise" not in message:  # the other errors name the file
         assert str(path) in out.stderr
+
+
+def test_check_of_a_notebook_for_another_exercise_says_so(tmp_path):
+    """A copy of the darts stub saved as hello_nets.ipynb is darts (its metadata); checked as
+    hello_nets, it is refused before any kernel starts."""
+    notebook = tmp_path / "hello_nets.ipynb"
+    notebook.write_text((EXERCISES / "darts.ipynb").read_text(encoding="utf-8"), encoding="utf-8")
+    out = run("check", notebook, "--exercise", "hello_nets")
+    assert out.returncode == 2
+    assert "this notebook is for the exercise 'darts', not 'hello_nets'" in out.stderr
+
+
+def test_grade_of_a_folder_with_nothing_to_grade_lists_every_file_and_exits_2(tmp_path):
+    folder = tmp_path / "batch"
+    (folder / "ann").mkdir(parents=True)
+    (folder / "ann" / "scratch.ipynb").write_text(EMPTY_NOTEBOOK)
+    (folder / "ann" / "answers.py").write_text("model = None")
+    (folder / "darts.ipynb").write_text(EMPTY_NOTEBOOK)
+    (folder / "ann" / "timestamp.txt").write_text("2025-01-01 10:00:00")  # nbgrader's: counted only
+    out = run("grade", folder)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 5
+    assert lines[3].startswith(
+        "keras-course: note: 1 file(s) beside the notebooks not graded, as expected (hidden"
+    )
+    assert lines[0].startswith(
+        f"keras-course: warning: {folder / 'ann' / 'answers.py'}: not graded: not a notebook"
+    )
+    assert lines[1].startswith(
+        f"keras-course: warning: {folder / 'ann' / 'scratch.ipynb'}: not graded: not one of"
+    )
+    assert lines[2].startswith(
+        f"keras-course: warning: {folder / 'darts.ipynb'}: not graded: not in a learner's folder"
+    )
+    nothing = f"{folder}: no notebook of the course's exercises to grade; 3 files not graded, see above"
+    assert lines[4] == f"keras-course: error: {nothing}"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--lms", "canvas"), "--lms canvas writes the --csv file in its format: give --csv FILE"),
+        (
+            ("--lms", "moodle", "--csv", "out.csv"),
+            "--lms moodle: Moodle's grade import finds learners by email",
+        ),
+        (("--roster", "nope.csv"), "nope.csv: no such file"),
+    ],
+)
+def test_grade_refuses_report_options_it_cannot_honour_before_grading(tmp_path, options, message):
+    (tmp_path / "batch" / "ann").mkdir(parents=True)
+    (tmp_path / "batch" / "ann" / "hello_nets.ipynb").write_text(EMPTY_NOTEBOOK)
+    out = run("grade", tmp_path / "batch", *options, cwd=tmp_path)
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith(f"keras-course: error: {message}")
+    assert not (tmp_path / "batch" / ".keras-course-results").exists()
 
 
 @pytest.mark.notebook

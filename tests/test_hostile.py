@@ -20,12 +20,13 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import tomllib
+from keras_course.config import tomllib
 from keras_course.paths import ROOT
 from keras_course.result_store import RESULTS_DIR
 
@@ -36,7 +37,9 @@ LIMITS = {
     "submissions": ["--timeout", "60", "--memory", "1500"],
     "sandbox": ["--timeout", "60", "--memory", "1500", "--sandbox", "required"],
 }
-MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start
+MARKER = "kc-hostile-orphan"  # in the command line of every process the notebooks start; each
+# graded copy gets a marker of its own (grade_batch), so that no other batch, test or run of
+# this test on the machine is mistaken for what this batch left behind
 SECRET = "KC_HOSTILE_SECRET"  # in the grader's environment; the sandbox notebook looks for it
 CLI = [sys.executable, "-m", "keras_course"]
 
@@ -53,15 +56,26 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def grade_batch(
-    batch: str, tmp_path: Path, *extra: str, copy: bool = True
-) -> tuple[dict, subprocess.CompletedProcess]:
+def copy_batch(batch: str, tmp_path: Path, placeholders: dict[str, str] | None = None) -> tuple[Path, str]:
+    """A copy of the batch whose notebooks mark their processes with a marker unique to this run,
+    with placeholders replaced; the copy's folder and that marker."""
     folder = tmp_path / batch
-    if copy:
-        shutil.copytree(HOSTILE / batch, folder)
+    shutil.copytree(HOSTILE / batch, folder)
+    marker = f"{MARKER}-{uuid.uuid4().hex}"
+    replace = {MARKER: marker, **(placeholders or {})}
+    for notebook in folder.glob("*/*.ipynb"):
+        text = notebook.read_text(encoding="utf-8")
+        for placeholder, value in replace.items():
+            text = text.replace(placeholder, value)
+        notebook.write_text(text, encoding="utf-8")
+    return folder, marker
+
+
+def grade_copy(folder: Path, batch: str, tmp_path: Path) -> tuple[dict, subprocess.CompletedProcess]:
+    """The results by learner of `keras-course grade` on a copied batch, and its output."""
     report = tmp_path / f"{batch}.json"
     out = subprocess.run(
-        [*CLI, "grade", folder, "--json", report, "--jobs", "2", *LIMITS[batch], *extra],
+        [*CLI, "grade", folder, "--json", report, "--jobs", "2", *LIMITS[batch]],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -105,12 +119,13 @@ def problems(result: dict, expected: dict) -> list[str]:
 @pytest.mark.notebook
 @pytest.mark.parametrize("batch", ["submissions", "limits"])
 def test_each_hostile_submission_gets_its_honest_verdict(batch, tmp_path):
-    results, out = grade_batch(batch, tmp_path)
+    folder, marker = copy_batch(batch, tmp_path)
+    results, out = grade_copy(folder, batch, tmp_path)
 
     assert set(results) == set(EXPECTED[batch])
     wrong = {learner: problems(results[learner], spec) for learner, spec in EXPECTED[batch].items()}
     assert {learner: p for learner, p in wrong.items() if p} == {}
-    assert processes_with(MARKER) == [], "processes started by the notebooks outlived the batch"
+    assert processes_with(marker) == [], "processes started by the notebooks outlived the batch"
     assert "hunter2" not in out.stdout + out.stderr
 
 
@@ -194,26 +209,21 @@ def test_sandboxed_notebooks_reach_nothing_outside_their_folder(tmp_path):
     sandbox, the batch goes on, nothing is left running, and no file outside the runs changes."""
     token = secrets.token_hex(8)
     victim = subprocess.Popen(["sleep", "300"])
-    folder = tmp_path / "sandbox"
-    shutil.copytree(HOSTILE / "sandbox", folder)
     with loopback_server() as (port, received):
-        for notebook in folder.rglob("*.ipynb"):
-            text = notebook.read_text(encoding="utf-8")
-            for placeholder, value in {
-                "@COURSE@": str(ROOT),
-                "@BATCH@": str(folder),
-                "@PORT@": str(port),
-                "@VICTIM@": str(victim.pid),
-                "@TOKEN@": token,
-            }.items():
-                text = text.replace(placeholder, value)
-            notebook.write_text(text, encoding="utf-8")
+        places = {
+            "@COURSE@": str(ROOT),
+            "@BATCH@": str(tmp_path / "sandbox"),
+            "@PORT@": str(port),
+            "@VICTIM@": str(victim.pid),
+            "@TOKEN@": token,
+        }
+        folder, marker = copy_batch("sandbox", tmp_path, places)
         before = fingerprints(
             ROOT / "course.toml", ROOT / "graders", ROOT / "solutions", ROOT / "datasets", folder
         )
         environment = environment_files()
 
-        results, out = grade_batch("sandbox", tmp_path, copy=False)
+        results, _ = grade_copy(folder, "sandbox", tmp_path)
 
     try:
         assert set(results) == set(EXPECTED["sandbox"])
@@ -222,7 +232,7 @@ def test_sandboxed_notebooks_reach_nothing_outside_their_folder(tmp_path):
         assert all(result["isolation"] == "sandbox" for result in results.values())
         assert received == [], "a sandboxed notebook reached a server on 127.0.0.1"
         assert victim.poll() is None, "a sandboxed notebook killed a process outside the sandbox"
-        assert processes_with("kc-hostile-flood") == [], "the fork flood outlived its run"
+        assert processes_with(marker) == [], "the fork flood outlived its run"
         after = fingerprints(
             ROOT / "course.toml", ROOT / "graders", ROOT / "solutions", ROOT / "datasets", folder
         )

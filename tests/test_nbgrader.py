@@ -273,9 +273,12 @@ def feedback_html_shows_the_graders_message(course_run):
 def keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports(course_run):
     with open(course_run.course / "gradebook.csv", newline="", encoding="utf-8") as handle:
         rows = {r["learner"]: r for r in csv.DictReader(handle)}
-    assert set(rows) == set(LEARNERS)
+    assert set(rows) == {"max points", *LEARNERS}
+    assert float(rows["max points"]["total"]) == sum(e.max_score for e in COURSE.exercises.values())
     handed_in = course_run.handed_in["reference"]
     assert float(rows["reference"]["total"]) == sum(COURSE.exercise(e).max_score for e in handed_in)
+    not_handed_in = [e for e in COURSE.exercises if e not in course_run.handed_in["untouched"]]
+    assert [rows["untouched"][e] for e in not_handed_in] == [""] * len(not_handed_in)  # not 0
     assert (course_run.course / "junit.xml").read_text(encoding="utf-8").startswith("<?xml")
 
 

@@ -1,5 +1,5 @@
-"""Grade a folder of learners' submissions: one sub-folder per learner, `<id>.ipynb` files in it
-(directly, or in assignment folders as in nbgrader's submitted/).
+"""Grade a folder of learners' submissions: the notebooks that layouts.py finds in it, in
+whatever layout a learning management system delivered them.
 
 Each notebook is graded in its own process, a few at a time. A missing exercise is reported as
 not submitted; a notebook that cannot be graded gets an error result; the batch always goes on.
@@ -15,17 +15,17 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from keras_course import watchdog
-from keras_course.config import CourseError, load_course
+from keras_course.config import CourseError, Exercise, load_course
 from keras_course.grading import error_result, grade_in_subprocess
+from keras_course.layouts import Found, Job, find_submissions
 from keras_course.result_store import RESULTS_DIR, ResultStore, sha256_of
-from keras_course.results import CheckResult, Result
+from keras_course.results import NOT_SUBMITTED, CheckResult, Result
 
 
 class Stopped(KeyboardInterrupt):
@@ -36,44 +36,12 @@ class Stopped(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
-@dataclass(frozen=True)
-class Job:
-    learner: str
-    exercise: str
-    notebook: Path
-
-
-def find_notebook(learner_dir: Path, exercise_id: str) -> Path | None:
-    """`<id>.ipynb` in the learner's folder, or in one assignment folder below it (nbgrader's
-    submitted/<learner>/<assignment>/ layout)."""
-    direct = learner_dir / f"{exercise_id}.ipynb"
-    if direct.is_file():
-        return direct
-    nested = sorted(learner_dir.glob(f"*/{exercise_id}.ipynb"))
-    return nested[0] if nested else None
-
-
-def find_jobs(folder: Path) -> tuple[list[Job], list[Result]]:
-    """The notebooks to grade, and a not-submitted result for each missing exercise."""
-    if not folder.is_dir():
-        raise CourseError(f"{folder}: not a folder of learners' submissions")
-    course = load_course()
-    jobs, missing = [], []
-    learners = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for learner_dir in learners:
-        for exercise_id, exercise in course.exercises.items():
-            notebook = find_notebook(learner_dir, exercise_id)
-            if notebook is not None:
-                jobs.append(Job(learner_dir.name, exercise_id, notebook))
-                continue
-            checks = [
-                CheckResult(name, False, 0.0, points, "Not submitted.")
-                for name, points in exercise.checks.items()
-            ]
-            missing.append(
-                Result(learner_dir.name, exercise_id, 0.0, exercise.max_score, "not submitted", checks)
-            )
-    return jobs, missing
+def not_submitted(learner: str, exercise: Exercise) -> Result:
+    """The result of an exercise that a learner did not hand in: no score, not even 0."""
+    checks = [
+        CheckResult(name, False, 0.0, points, "Not submitted.") for name, points in exercise.checks.items()
+    ]
+    return Result(learner, exercise.id, 0.0, exercise.max_score, NOT_SUBMITTED, checks)
 
 
 def grade_job(
@@ -170,8 +138,12 @@ def grade_folder(
     resume: bool = False,
     results_dir: Path | None = None,
     sandbox: str | None = None,
+    found: Found | None = None,
+    learners: Iterable[str] = (),
 ) -> list[Result]:
-    """Grade every submission under folder; results sorted by learner and exercise.
+    """Grade every submission under folder (found: what layouts.find_submissions found there);
+    one result per learner and exercise, sorted by learner and exercise. learners adds the
+    learners who handed in nothing (a roster's): every exercise of theirs is not submitted.
 
     Each result is stored under results_dir (default: folder/.keras-course-results) as soon as
     it is done; with resume, a stored result of the same notebook and settings is kept and
@@ -186,12 +158,20 @@ def grade_folder(
     sandbox = sandbox or course.sandbox["grade"]
     level = isolation(sandbox)
     folder = Path(folder).resolve()  # the grading processes run elsewhere: absolute paths
-    jobs, results = find_jobs(folder)
+    found = find_submissions(folder, course) if found is None else found
+    handed_in = {(job.learner, job.exercise) for job in found.jobs}
+    everyone = sorted(set(found.names) | set(learners))
+    results = [
+        not_submitted(learner, exercise)
+        for learner in everyone
+        for exercise in course.exercises.values()
+        if (learner, exercise.id) not in handed_in
+    ]
     store = ResultStore(
         Path(results_dir) if results_dir else folder / RESULTS_DIR, course, seed, timeout, memory, level
     )
     todo = []
-    for job in jobs:
+    for job in found.jobs:
         kept = store.load(job.learner, job.exercise, job.notebook) if resume else None
         if kept is None:
             todo.append(job)

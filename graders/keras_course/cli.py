@@ -1,6 +1,8 @@
 """The `keras-course` command: list, check, grade, demo, nbgrader, plus data and stubs.
 
-Exit codes: 0 full marks (or success), 1 not full marks, 2 bad input with a one-line error.
+Exit codes: 0 full marks (check) or success, 1 not full marks (check), 2 bad input with a
+one-line error (also: a batch with nothing to grade), 130 and 143 for a batch stopped by Ctrl-C
+or SIGTERM. Warnings (files a batch does not grade, and why) go to stderr.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import sys
 from pathlib import Path
 
 from keras_course.config import SANDBOX_MODES, CourseError, load_course
-from keras_course.results import checklist, summary_table, to_csv, to_json, to_junit, write_atomic
+from keras_course.layouts import Found, find_submissions
+from keras_course.results import Result, checklist, summary_table, to_csv, to_json, to_junit, write_atomic
+from keras_course.roster import Learner
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -39,19 +43,81 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.score == result.max_score and not result.error else 1
 
 
-def write_reports(results: list, args: argparse.Namespace) -> None:
-    exercises = list(load_course().exercises)
+def warn(message: str) -> None:
+    print(f"keras-course: warning: {message}", file=sys.stderr)
+
+
+def write_reports(
+    results: list[Result], args: argparse.Namespace, learners: dict[str, Learner] | None = None
+) -> None:
+    """The report files the options ask for, and the summary table on stdout."""
+    course = load_course()
+    exercises = list(course.exercises)
+    learners = learners or {}
+    names = {learner_id: who.name for learner_id, who in learners.items()}
     if args.json:
         write_atomic(Path(args.json), to_json(results))
-    if args.csv:
-        write_atomic(Path(args.csv), to_csv(results, exercises))
+    if args.csv and getattr(args, "lms", None) == "canvas":
+        from keras_course.lms import to_canvas
+
+        write_atomic(Path(args.csv), to_canvas(results, course, learners))
+    elif args.csv and getattr(args, "lms", None) == "moodle":
+        from keras_course.lms import to_moodle
+
+        text, left_out = to_moodle(results, course, learners)
+        write_atomic(Path(args.csv), text)
+        if left_out:
+            warn(f"{args.csv}: left out (no email address in the roster): {', '.join(left_out)}")
+    elif args.csv:
+        write_atomic(Path(args.csv), to_csv(results, exercises, names))
     if args.junit:
         write_atomic(Path(args.junit), to_junit(results))
-    print(summary_table(results, exercises))
+    print(summary_table(results, exercises, names))
+
+
+def discover(folder: Path) -> Found:
+    """What the folder holds; each file not graded is a warning, and nothing to grade an error."""
+    found = find_submissions(folder, load_course())
+    for skipped in found.skipped:
+        warn(f"{folder / skipped.path.relative_to(found.folder)}: not graded: {skipped.reason}")
+    if found.expected:
+        kinds = "hidden files, nbgrader's timestamp.txt, the course's data files"
+        note = f"{found.expected} file(s) beside the notebooks not graded, as expected ({kinds})"
+        print(f"keras-course: note: {note}", file=sys.stderr)
+    if not found.jobs:
+        others = f"; {len(found.skipped)} files not graded, see above" if found.skipped else ""
+        raise CourseError(f"{folder}: no notebook of the course's exercises to grade{others}")
+    return found
+
+
+def learners_of(found: Found, roster: dict[str, Learner]) -> dict[str, Learner]:
+    """Everyone in the roster, and everyone who handed something in, by id; a learner the
+    roster does not list is named as their files name them, with a warning."""
+    learners = dict(roster)
+    for learner_id, name in sorted(found.names.items()):
+        if learner_id not in learners:
+            if roster:
+                warn(f"learner {learner_id} ({name}) is not in the roster")
+            learners[learner_id] = Learner(learner_id, name)
+    return learners
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from keras_course.batch import grade_folder
+    from keras_course.roster import read_roster
+    from keras_course.sandbox import isolation
+
+    isolation(args.sandbox or load_course().sandbox["grade"])  # refused before anything is read
+    if args.lms and not args.csv:
+        raise CourseError(f"--lms {args.lms} writes the --csv file in its format: give --csv FILE")
+    roster = read_roster(Path(args.roster)) if args.roster else {}
+    if args.lms == "moodle" and not any(who.email for who in roster.values()):
+        raise CourseError(
+            "--lms moodle: Moodle's grade import finds learners by email: give --roster with emails"
+        )
+    folder = Path(args.folder)
+    found = discover(folder)
+    learners = learners_of(found, roster)
 
     def progress(result) -> None:
         note = f" ({result.error})" if result.error else ""
@@ -61,7 +127,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
 
     results = grade_folder(
-        Path(args.folder),
+        folder,
         args.jobs,
         args.seed,
         args.timeout,
@@ -70,8 +136,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         resume=args.resume,
         results_dir=args.results_dir,
         sandbox=args.sandbox,
+        found=found,
+        learners=roster,
     )
-    write_reports(results, args)
+    write_reports(results, args, learners)
     return 0
 
 
@@ -88,10 +156,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
             shutil.copytree(sample, folder / sample.name)
         print(f"Grading the reference solutions and the samples in {SAMPLES} ...", flush=True)
-        results = grade_folder(folder, args.jobs)
+        results = grade_folder(folder, args.jobs, found=discover(folder))
     for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
-        submitted = result.error != "not submitted"
-        if result.learner != "reference" and result.score < result.max_score and submitted:
+        if result.learner != "reference" and result.score < result.max_score and result.submitted:
             print(checklist(result))
     print()
     write_reports(results, args)
@@ -128,6 +195,8 @@ def cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from keras_course.lms import LMS
+
     parser = argparse.ArgumentParser(
         prog="keras-course", description="Autograded exercises for Introduction to Deep Learning with Keras."
     )
@@ -137,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="grade one notebook and show what to fix")
     check.add_argument("notebook")
-    check.add_argument("--exercise", help="exercise id (default: the file name)")
+    check.add_argument(
+        "--exercise", help="exercise id (default: the notebook's metadata, else its file name)"
+    )
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.add_argument("--seed", type=int, default=None)
     check.add_argument("--timeout", type=float, default=None, help="seconds for the notebook")
@@ -151,9 +222,30 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--junit", help="write JUnit XML to this file")
         p.add_argument("--jobs", type=int, default=None, help="notebooks graded at once")
 
-    grade = sub.add_parser("grade", help="grade a folder with one sub-folder per learner")
+    grade = sub.add_parser(
+        "grade",
+        help="grade a folder of submissions: a folder per learner, or as Canvas or Moodle deliver them",
+        description=(
+            "Grade every notebook under FOLDER: one folder per learner (nbgrader's submitted/ too), "
+            "Canvas's 'Download Submissions' (every file at the top), or Moodle's 'Download all "
+            "submissions'. A notebook's exercise comes from its metadata, else its file name. "
+            "Files not graded are listed on stderr with the reason. Exit code 0: graded and "
+            "reported; 2: bad input, or nothing to grade; 130/143: stopped (graded results are kept)."
+        ),
+    )
     grade.add_argument("folder")
     report_options(grade)
+    grade.add_argument(
+        "--lms",
+        choices=LMS,
+        help="write --csv in the grade import format of Canvas or Moodle: one column per assignment",
+    )
+    grade.add_argument(
+        "--roster",
+        help="CSV file of the learners: columns id (as the submissions carry it) and name; optional "
+        "email (needed by --lms moodle), sis_id, login_id, section. Canvas's gradebook export and "
+        "Moodle's grading worksheet are read as they are.",
+    )
     grade.add_argument("--seed", type=int, default=None)
     grade.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
     grade.add_argument("--memory", type=float, default=None, help="MB per notebook's processes")

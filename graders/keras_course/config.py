@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
+    import tomli as tomllib
 
 from keras_course.paths import COURSE_TOML
 
@@ -56,6 +59,11 @@ class Course:
     def assignment_exercises(self, name: str) -> list[Exercise]:
         """The exercises an nbgrader assignment bundles: those of its lesson, in course order."""
         return [e for e in self.exercises.values() if e.lesson == self.assignments[name]]
+
+    def assignment_of(self, exercise_id: str) -> str:
+        """The nbgrader assignment that bundles an exercise: the one of its lesson."""
+        lesson = self.exercise(exercise_id).lesson
+        return next(name for name, of_lesson in self.assignments.items() if of_lesson == lesson)
 
     def exercise(self, exercise_id: str) -> Exercise:
         try:

@@ -15,14 +15,21 @@ from keras_course.results import Result
 
 
 def exercise_of(notebook: Path, exercise_id: str | None) -> str:
-    """The exercise id: given, or the notebook's file name without .ipynb."""
+    """The exercise of a notebook to check: the one given (--exercise), else the one the
+    notebook's metadata names, else its file name's. What is wrong with the file itself (no
+    such file, a folder, empty, not a notebook) is told first."""
+    from keras_course.layouts import exercise_of_file
+    from keras_course.runner import read_notebook
+
     course = load_course()
-    if exercise_id is None:
-        if notebook.suffix != ".ipynb":
-            raise CourseError(f"{notebook}: not a .ipynb file; name the exercise with --exercise")
-        exercise_id = notebook.stem
-    course.exercise(exercise_id)
-    return exercise_id
+    read_notebook(notebook)
+    if exercise_id is not None:
+        course.exercise(exercise_id)
+        return exercise_id
+    try:
+        return exercise_of_file(notebook, course)
+    except CourseError as exc:
+        raise CourseError(f"{notebook}: {exc}; name the exercise with --exercise") from None
 
 
 def grader_args(exercise_id: str, json_out: Path, *options: str) -> list[str]:

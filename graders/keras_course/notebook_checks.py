@@ -29,7 +29,7 @@ from keras_course.config import load_course
 from keras_course.feedback import CheckFailed
 from keras_course.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
 from keras_course.results import Result
-from keras_course.runner import RUN_FILE, CellError, first_line
+from keras_course.runner import RUN_FILE, CellError, failing_line
 
 _state: dict = {"cell_errors": [], "graded": {}}
 
@@ -38,12 +38,15 @@ def _record_errors(result) -> None:  # an IPython post_run_cell hook
     error = result.error_before_exec or result.error_in_exec
     if error is None or isinstance(error, CheckFailed):  # a failed check is not the learner's error
         return
+    # The kernel does not know the cell's position in the notebook: it is named by its [count].
+    shown = getattr(_shell(), "_last_traceback", None) or []  # ipykernel keeps what it sent
     _state["cell_errors"].append(
-        CellError(
-            cell=int(result.execution_count or 0),
-            first_line=first_line(result.info.raw_cell if result.info else ""),
-            ename=type(error).__name__,
-            evalue=(str(error).splitlines() or [""])[0][:300],
+        CellError.of(
+            result.info.raw_cell if result.info else "",
+            type(error).__name__,
+            str(error),
+            line=failing_line(shown),
+            count=int(result.execution_count or 0),
         ).__dict__
     )
 

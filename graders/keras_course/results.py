@@ -1,4 +1,8 @@
-"""Grading results and the files made from them: JSON, gradebook CSV, JUnit XML, checklists."""
+"""Grading results and the files made from them: JSON, gradebook CSV, JUnit XML, checklists.
+
+An exercise a learner did not hand in is "not submitted", which is not 0: its cell in the CSV
+is empty, in the summary table it is "-", and in JUnit its checks are skipped.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+NOT_SUBMITTED = "not submitted"  # the error of the result of an exercise not handed in
 
 
 @dataclass
@@ -30,6 +36,10 @@ class Result:
     checks: list[CheckResult] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
     isolation: str = "none"  # what the kernel ran under: "sandbox" or "none" (sandbox.py)
+
+    @property
+    def submitted(self) -> bool:
+        return self.error != NOT_SUBMITTED
 
     @classmethod
     def from_dict(cls, raw: dict) -> Result:
@@ -59,45 +69,67 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def gradebook_rows(results: list[Result], exercises: list[str]) -> list[list[str]]:
-    """Learner × exercise scores and the total, learners sorted by name."""
+def gradebook_rows(
+    results: list[Result], exercises: list[str], names: dict[str, str] | None = None, missing: str = ""
+) -> list[list[str]]:
+    """The header, the maximum points, then a row per learner (sorted by id) with their name,
+    score per exercise (`missing` where not submitted) and total (of what they handed in)."""
+    names = names or {}
     learners = sorted({r.learner for r in results})
-    score = {(r.learner, r.exercise): r.score for r in results}
-    rows = [["learner", *exercises, "total"]]
+    maximum = {r.exercise: r.max_score for r in results}
+    score = {(r.learner, r.exercise): r.score for r in results if r.submitted}
+    rows = [["learner", "name", *exercises, "total"]]
+    rows.append(["max points", "", *(f"{maximum[ex]:g}" for ex in exercises), f"{sum(maximum.values()):g}"])
     for learner in learners:
-        cells = [score.get((learner, ex), 0.0) for ex in exercises]
-        rows.append([learner, *(f"{c:g}" for c in cells), f"{sum(cells):g}"])
+        cells = [score.get((learner, ex)) for ex in exercises]
+        handed_in = [c for c in cells if c is not None]
+        total = f"{sum(handed_in):g}" if handed_in else missing
+        shown = [missing if c is None else f"{c:g}" for c in cells]
+        rows.append([learner, names.get(learner, learner), *shown, total])
     return rows
 
 
-def to_csv(results: list[Result], exercises: list[str]) -> str:
+def to_csv(results: list[Result], exercises: list[str], names: dict[str, str] | None = None) -> str:
+    """The gradebook: not submitted is an empty cell, which spreadsheets and LMSs read as no grade."""
+    return csv_text(gradebook_rows(results, exercises, names))
+
+
+def csv_text(rows: list[list[str]]) -> str:
     import io
 
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(gradebook_rows(results, exercises))
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
 
 
 def to_junit(results: list[Result]) -> str:
-    """One testsuite per learner and exercise, one testcase per check."""
+    """One testsuite per learner and exercise, one testcase per check (and one named `run` for
+    a notebook that could not be graded); the counts are those of the testcases. The checks of
+    an exercise not handed in are skipped."""
     suites = ET.Element("testsuites", name="keras-course")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for r in results:
-        failed = sum(1 for c in r.checks if not c.passed)
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=f"{r.learner}.{r.exercise}",
-            tests=str(max(len(r.checks), 1)),
-            failures=str(failed),
-            errors="1" if r.error else "0",
-        )
-        if r.error:
+        suite = ET.SubElement(suites, "testsuite", name=f"{r.learner}.{r.exercise}")
+        if r.error and r.submitted:
             case = ET.SubElement(suite, "testcase", classname=suite.get("name"), name="run")
             ET.SubElement(case, "error", message=r.error).text = r.error
         for c in r.checks:
             case = ET.SubElement(suite, "testcase", classname=suite.get("name"), name=c.name)
-            if not c.passed:
+            if not r.submitted:
+                ET.SubElement(case, "skipped", message=NOT_SUBMITTED)
+            elif not c.passed:
                 ET.SubElement(case, "failure", message=c.feedback).text = c.feedback
+        counts = {
+            "tests": len(suite.findall("testcase")),
+            "failures": len(suite.findall("testcase/failure")),
+            "errors": len(suite.findall("testcase/error")),
+            "skipped": len(suite.findall("testcase/skipped")),
+        }
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key in ("tests", "failures", "errors"):  # the attributes a testsuites element may have
+        suites.set(key, str(totals[key]))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -119,9 +151,13 @@ def checklist(result: Result, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def summary_table(results: list[Result], exercises: list[str]) -> str:
-    rows = gradebook_rows(results, exercises)
+def summary_table(results: list[Result], exercises: list[str], names: dict[str, str] | None = None) -> str:
+    """The gradebook as a table to read, "-" where an exercise was not submitted."""
+    rows = gradebook_rows(results, exercises, names, missing="-")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
-    )
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    if any(not r.submitted for r in results):
+        lines.append("(- : not submitted)")
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -35,17 +36,53 @@ ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colours of ipykernel's tracebacks
+CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")  # IPython 8+: "Cell In[3], line 5"
+ARROW = re.compile(r"^-+>\s*(\d+)", re.MULTILINE)  # the marked line of a frame: "----> 5 ..."
+
+
+def failing_line(traceback: list[str]) -> int:
+    """The line, within the cell, of the statement that failed, from an error output's
+    traceback as ipykernel sends it (ANSI colours included): the first frame is the cell's own,
+    named "Cell In[N], line L" (older IPython marks the line with an arrow). 0 if none shows."""
+    text = ANSI.sub("", "\n".join(str(entry) for entry in traceback))
+    found = CELL_FRAME.search(text) or ARROW.search(text)
+    return int(found.group(1)) if found else 0
+
+
 @dataclass(frozen=True)
 class CellError:
-    """An exception raised by one of the learner's cells."""
+    """An exception raised by one of the learner's cells, which it names as Jupyter shows it."""
 
-    cell: int  # 1-based position among the notebook's code cells
-    first_line: str
+    cell: int  # 1-based position among all the notebook's cells, markdown included; 0: unknown
+    line: int  # 1-based line of the failing statement within the cell; 0: unknown
+    code: str  # that line, or the cell's first line when the line is unknown
     ename: str
     evalue: str
+    count: int = 0  # the cell's execution count [N], where its position is unknown (nbgrader)
+
+    @classmethod
+    def of(
+        cls, source: str, ename: str, evalue: str, *, cell: int = 0, line: int = 0, count: int = 0
+    ) -> CellError:
+        """The error of a cell with this source; evalue is cut to its first line."""
+        lines = source.splitlines()
+        line = line if 0 < line <= len(lines) else 0
+        code = shorten(lines[line - 1]) if line else first_line(source)
+        first = (str(evalue).splitlines() or [""])[0][:300]
+        return cls(cell=cell, line=line, code=code, ename=ename, evalue=first, count=count)
 
     def describe(self) -> str:
-        where = f"Code cell {self.cell} (`{self.first_line}`)"
+        if self.cell:
+            where = f"Cell {self.cell}"
+        elif self.count:
+            where = f"The cell run as [{self.count}]"
+        else:
+            where = "A cell"
+        if self.line:
+            where += f", line {self.line} (`{self.code}`)"
+        elif self.code:
+            where += f" (`{self.code}`)"
         if self.ename == "NotImplementedError":
             return f"{where} is not filled in yet: replace `raise NotImplementedError()`."
         return f"{where} stopped with {self.ename}: {self.evalue}"
@@ -67,15 +104,21 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     """Read and validate a notebook, or raise CourseError with a one-line reason."""
     if not path.exists():
         raise CourseError(f"{path}: no such file")
+    if path.is_dir():
+        raise CourseError(f"{path}: is a folder, not a notebook")
     if not path.is_file():
         raise CourseError(f"{path}: not a file")
     size = path.stat().st_size >> 20
     if size > MAX_NOTEBOOK_BYTES >> 20:
         raise CourseError(f"{path}: {size} MB, more than a notebook may be ({MAX_NOTEBOOK_BYTES >> 20} MB)")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise CourseError(f"{path}: is empty, not a notebook")
+        raw = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CourseError(f"{path}: not a notebook (not valid JSON: {exc})") from None
+        kind = "" if path.suffix.lower() == ".ipynb" else f"a {path.suffix or 'plain'} file, "
+        raise CourseError(f"{path}: not a notebook ({kind}not valid JSON: {exc})") from None
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise CourseError(f"{path}: not a notebook (JSON without 'cells' and 'nbformat')")
     try:
@@ -148,12 +191,13 @@ def is_autograder_test(cell: nbformat.NotebookNode) -> bool:
     return (bool(meta.get("grade")) and not meta.get("solution")) or meta.get("grade_id") == PREPARE_ID
 
 
+def shorten(line: str) -> str:
+    line = line.strip()
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
 def first_line(source: str) -> str:
-    for line in source.splitlines():
-        if line.strip():
-            line = line.strip()
-            return line if len(line) <= 60 else line[:57] + "..."
-    return ""
+    return next((shorten(line) for line in source.splitlines() if line.strip()), "")
 
 
 def run_notebook(
@@ -268,18 +312,13 @@ def run_notebook(
         result.error = LIMIT_MESSAGES[reason].format(**limits)
     result.peak_tasks = max(watchdog.peak_tasks, getattr(provisioner, "peak_tasks", 0))
 
-    for number, cell in enumerate(code_cells, start=1):
-        for output in cell.get("outputs", []):
+    for position, cell in enumerate(nb.cells, start=1):  # as Jupyter counts them: markdown too
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if output.get("output_type") == "error":
-                evalue = str(output.get("evalue", "")).splitlines()
-                result.cell_errors.append(
-                    CellError(
-                        cell=number,
-                        first_line=first_line(cell.source),
-                        ename=str(output.get("ename", "Error")),
-                        evalue=(evalue[0] if evalue else "")[:300],
-                    )
-                )
+                line = failing_line(output.get("traceback", []))
+                ename = str(output.get("ename", "Error"))
+                evalue = str(output.get("evalue", ""))
+                result.cell_errors.append(CellError.of(cell.source, ename, evalue, cell=position, line=line))
     if result.error is None:
         try:
             collect_export(folder.box, export_name, artifacts)

@@ -1,0 +1,221 @@
+"""Find the notebooks to grade in a folder of submissions, as people and learning management
+systems deliver them, and whose each one is.
+
+One folder may mix these layouts:
+
+- one folder per learner, the notebooks anywhere below it (nbgrader's
+  `submitted/<learner>/<assignment>/`); the folder's name is the learner's id;
+- Canvas's "Download Submissions": every file at the top, named
+  `<name>_[LATE_]<user id>_<attachment id>_<file name>`; the id is Canvas's user id;
+- Moodle's "Download all submissions": a folder per learner,
+  `<Full Name>_<participant id>_assignsubmission_file_/`, or, with "download submissions in
+  folders" off, files named `<Full Name>_<participant id>_assignsubmission_file_<file name>`
+  at the top; the id is Moodle's participant id.
+
+A notebook's exercise comes from its metadata (`metadata.keras_course.exercise`, which the
+stubs carry), so that a renamed copy is graded; its file name, normalised, is the fallback.
+Every file that is not graded is reported with the reason, except the files that are expected
+beside the notebooks (hidden files, nbgrader's timestamp.txt, the course's data files), which
+are only counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keras_course.config import Course, CourseError
+
+# Canvas: instructure/canvas-lms, lib/content_zipper.rb (get_filename, add_upload_submission,
+# sanitize_user_name): "<sortable name, lower case, word characters only>[_LATE]_<user id>_
+# <attachment id>_<display name>"; with anonymous grading the name is left out and the id is
+# "anon_<anonymous id>". A resubmitted file's display name may end in "-1" (see NAME_CHANGES).
+CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?(?P<id>anon_[A-Za-z0-9]+)_\d+_(?P<file>.+)")
+CANVAS = re.compile(r"(?P<name>\w+?)_(?:LATE_)?(?P<id>\d+)_\d+_(?P<file>.+)")
+# Moodle: moodle/moodle, mod/assign/locallib.php (download_submissions): the prefix is
+# clean_filename(<full name, "_" made " "> . "_" . <participant id>), then "_assignsubmission_
+# <plugin>_", then "/<file>" (in folders, the default since Moodle 3.1) or "<file>" (flat).
+MOODLE_FOLDER = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_")
+MOODLE_FILE = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)")
+
+# What copying a notebook does to its name, undone from the end of the name in turn:
+# Jupyter's "darts-Copy1", a browser's or the OS's "darts (1)" and "darts copy", Canvas's
+# "darts-1" for a resubmitted file; and Google Drive's "Copy of darts" at the start.
+NAME_CHANGES = (re.compile(r"[-_ ]copy\s*\d*$"), re.compile(r"\s*\(\d+\)$"), re.compile(r"-\d+$"))
+COPY_OF = re.compile(r"^copy of\s+")
+EXPECTED = {"timestamp.txt"}  # nbgrader's, beside each submitted assignment
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to grade: whose, for which exercise."""
+
+    learner: str
+    exercise: str
+    notebook: Path
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that is not graded, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class Found:
+    """What a folder of submissions holds."""
+
+    folder: Path
+    jobs: list[Job] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # learner id -> name in the file names
+    skipped: list[Skipped] = field(default_factory=list)
+    expected: int = 0  # files beside the notebooks that are not reported one by one
+
+
+@dataclass(frozen=True)
+class Candidate:
+    learner: str
+    exercise: str
+    path: Path
+    exact: bool  # named exactly <exercise>.ipynb (after the LMS's prefix)
+
+
+def exercise_named(filename: str, known: Iterable[str]) -> str | None:
+    """The exercise that a notebook's file name names, once the changes copying makes are
+    undone (see NAME_CHANGES), case ignored, spaces and hyphens read as underscores."""
+    stem = filename[: -len(".ipynb")] if filename.lower().endswith(".ipynb") else filename
+    stem = COPY_OF.sub("", stem.strip().lower())
+    changed = True
+    while changed:
+        changed = False
+        for change in NAME_CHANGES:
+            shorter = change.sub("", stem)
+            changed = changed or shorter != stem
+            stem = shorter
+    stem = re.sub(r"[\s-]+", "_", stem.strip())
+    return stem if stem in set(known) else None
+
+
+def exercise_in_metadata(path: Path) -> str | None:
+    """The exercise a notebook's metadata names, or None if it names none or the file is not
+    readable JSON (grading it then says what is wrong with it)."""
+    from keras_course.runner import MAX_NOTEBOOK_BYTES
+
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    meta = raw.get("metadata") if isinstance(raw, dict) else None
+    ours = meta.get("keras_course") if isinstance(meta, dict) else None
+    exercise = ours.get("exercise") if isinstance(ours, dict) else None
+    return exercise if isinstance(exercise, str) else None
+
+
+def exercise_of_file(path: Path, course: Course, filename: str | None = None) -> str:
+    """The exercise of a notebook: the one its metadata names, else the one its file name
+    (filename, when an LMS prefixed the name) names; CourseError with the reason otherwise."""
+    named = exercise_in_metadata(path)
+    if named is not None:
+        if named not in course.exercises:
+            raise CourseError(f"its metadata names the exercise '{named}', which this course does not have")
+        return named
+    exercise = exercise_named(filename or path.name, course.exercises)
+    if exercise is None:
+        known = ", ".join(course.exercises)
+        raise CourseError(
+            f"not one of the exercises: its metadata names none, and its name none of theirs ({known})"
+        )
+    return exercise
+
+
+def is_expected(path: Path, course: Course) -> bool:
+    """A file that belongs beside the notebooks: hidden, nbgrader's, or a data file of the course."""
+    data = {name for exercise in course.exercises.values() for name in exercise.data}
+    return path.name.startswith(".") or path.name in EXPECTED or path.name in data
+
+
+def files_below(folder: Path) -> Iterable[Path]:
+    """Every file below folder, in a stable order, leaving out hidden folders (checkpoints,
+    stored results) and macOS's __MACOSX."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        for name in sorted(files):
+            yield Path(root) / name
+
+
+def find_submissions(folder: Path, course: Course) -> Found:
+    """The notebooks under folder, each with its learner and exercise, and every other file."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise CourseError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise CourseError(f"{folder}: not a folder of learners' submissions")
+    found = Found(folder.resolve())
+    candidates: list[Candidate] = []
+
+    def take(path: Path, learner: str, name: str, filename: str | None = None) -> None:
+        found.names.setdefault(learner, name)
+        if is_expected(path, course):
+            found.expected += 1
+        elif not path.name.lower().endswith(".ipynb"):
+            found.skipped.append(Skipped(path, "not a notebook (.ipynb)"))
+        else:
+            try:
+                exercise = exercise_of_file(path, course, filename)
+            except CourseError as exc:
+                found.skipped.append(Skipped(path, str(exc)))
+                return
+            exact = (filename or path.name) == f"{exercise}.ipynb"
+            candidates.append(Candidate(learner, exercise, path, exact))
+
+    for entry in sorted(found.folder.iterdir()):
+        if entry.name.startswith(".") or entry.name == "__MACOSX":
+            continue
+        moodle = MOODLE_FOLDER.fullmatch(entry.name)
+        if entry.is_dir():
+            learner, name = (moodle["id"], moodle["name"]) if moodle else (entry.name, entry.name)
+            found.names.setdefault(learner, name)
+            for path in files_below(entry):
+                take(path, learner, name)
+            continue
+        lms = CANVAS_ANONYMOUS.fullmatch(entry.name) or CANVAS.fullmatch(entry.name)
+        lms = MOODLE_FILE.fullmatch(entry.name) or lms
+        if lms is not None:
+            take(entry, lms["id"], lms.groupdict().get("name") or lms["id"], lms["file"])
+        elif is_expected(entry, course):
+            found.expected += 1
+        else:
+            reason = (
+                "not in a learner's folder, and not named as Canvas or Moodle name what they "
+                "collect: put each learner's notebooks in a folder of their own"
+            )
+            found.skipped.append(Skipped(entry, reason))
+    found.jobs = pick_one_each(candidates, found.skipped)
+    return found
+
+
+def pick_one_each(candidates: list[Candidate], skipped: list[Skipped]) -> list[Job]:
+    """One notebook per learner and exercise: the one named exactly as the exercise, else the
+    most recently changed one; the others are skipped, naming the one graded."""
+    chosen: dict[tuple[str, str], Candidate] = {}
+    for c in sorted(candidates, key=lambda c: (not c.exact, -c.path.stat().st_mtime_ns, str(c.path))):
+        key = (c.learner, c.exercise)
+        if key in chosen:
+            graded = chosen[key].path
+            reason = f"another notebook of learner {c.learner} for {c.exercise} is graded: {graded}"
+            skipped.append(Skipped(c.path, reason))
+        else:
+            chosen[key] = c
+    return sorted((Job(c.learner, c.exercise, c.path) for c in chosen.values()), key=job_order)
+
+
+def job_order(job: Job) -> tuple[str, str]:
+    return (job.learner, job.exercise)

@@ -1,0 +1,191 @@
+"""Which notebooks a batch grades, whose they are, and what it leaves out and why: the layouts
+that keras_course/layouts.py describes, as file trees in tmp_path, without running a notebook."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from keras_course.config import CourseError, load_course
+from keras_course.layouts import Job, exercise_named, exercise_of_file, find_submissions
+
+COURSE = load_course()
+
+
+def notebook(path: Path, exercise: str | None = None, text: str | None = None) -> Path:
+    """A small notebook file, with `metadata.keras_course.exercise` when exercise is given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"keras_course": {"exercise": exercise}} if exercise else {}
+    cell = {
+        "cell_type": "code",
+        "id": "c",
+        "metadata": {},
+        "source": "x = 1",
+        "outputs": [],
+        "execution_count": None,
+    }
+    nb = {"cells": [cell], "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb) if text is None else text, encoding="utf-8")
+    return path
+
+
+def found_in(folder: Path):
+    found = find_submissions(folder, COURSE)
+    jobs = {(j.learner, j.exercise): j.notebook.relative_to(found.folder).as_posix() for j in found.jobs}
+    skipped = {s.path.relative_to(found.folder).as_posix(): s.reason for s in found.skipped}
+    return found, jobs, skipped
+
+
+@pytest.mark.parametrize(
+    ("filename", "exercise"),
+    [
+        ("hello_nets.ipynb", "hello_nets"),
+        ("Hello_Nets.ipynb", "hello_nets"),
+        ("hello_nets-Copy1.ipynb", "hello_nets"),
+        ("Copy of darts.ipynb", "darts"),
+        ("darts (1).ipynb", "darts"),
+        ("darts-2.ipynb", "darts"),  # Canvas's name for a resubmitted file
+        ("darts copy.ipynb", "darts"),
+        ("Copy of Hello Nets (2).ipynb", "hello_nets"),
+        ("counting-parameters.ipynb", "counting_parameters"),
+        ("scratch.ipynb", None),
+        ("darts_and_more.ipynb", None),
+        ("Untitled.ipynb", None),
+    ],
+)
+def test_a_notebooks_name_names_its_exercise_once_copying_is_undone(filename, exercise):
+    assert exercise_named(filename, COURSE.exercises) == exercise
+
+
+def test_the_metadata_names_the_exercise_before_the_file_name(tmp_path):
+    assert exercise_of_file(notebook(tmp_path / "Untitled.ipynb", "darts"), COURSE) == "darts"
+    assert exercise_of_file(notebook(tmp_path / "hello_nets.ipynb", "darts"), COURSE) == "darts"
+    assert exercise_of_file(notebook(tmp_path / "Hello_Nets (1).ipynb"), COURSE) == "hello_nets"
+    broken = notebook(tmp_path / "hello_nets-Copy1.ipynb", text="{not json")  # grading says what is wrong
+    assert exercise_of_file(broken, COURSE) == "hello_nets"
+    with pytest.raises(CourseError, match="its metadata names the exercise 'mnist', which this course"):
+        exercise_of_file(notebook(tmp_path / "darts.ipynb", "mnist"), COURSE)
+    with pytest.raises(CourseError, match="not one of the exercises: its metadata names none"):
+        exercise_of_file(notebook(tmp_path / "scratch.ipynb"), COURSE)
+
+
+def test_canvas_flat_download_maps_each_file_to_its_learner(tmp_path):
+    """Canvas's file names: <name>_[LATE_]<user id>_<attachment id>_<file name>."""
+    folder = tmp_path / "canvas"
+    notebook(folder / "smithjane_12345_678901_Hello_Nets.ipynb")
+    notebook(folder / "smithjane_12345_678902_Untitled.ipynb", "darts")
+    notebook(folder / "doejohn_LATE_23456_678903_hello_nets-Copy1.ipynb")
+    notebook(folder / "anon_Xy7Q2_678904_counting_parameters.ipynb")
+    notebook(folder / "LATE_anon_Ab3Cd_678905_counting_parameters-1.ipynb")
+    (folder / "doejohn_LATE_23456_678906_notes.txt").write_text("my notes")
+    notebook(folder / "hello_nets.ipynb")  # at the top, named as no LMS names it
+
+    found, jobs, skipped = found_in(folder)
+
+    assert jobs == {
+        ("12345", "hello_nets"): "smithjane_12345_678901_Hello_Nets.ipynb",
+        ("12345", "darts"): "smithjane_12345_678902_Untitled.ipynb",
+        ("23456", "hello_nets"): "doejohn_LATE_23456_678903_hello_nets-Copy1.ipynb",
+        ("anon_Xy7Q2", "counting_parameters"): "anon_Xy7Q2_678904_counting_parameters.ipynb",
+        ("anon_Ab3Cd", "counting_parameters"): "LATE_anon_Ab3Cd_678905_counting_parameters-1.ipynb",
+    }
+    assert found.names == {
+        "12345": "smithjane",
+        "23456": "doejohn",
+        "anon_Xy7Q2": "anon_Xy7Q2",
+        "anon_Ab3Cd": "anon_Ab3Cd",
+    }
+    assert skipped == {
+        "doejohn_LATE_23456_678906_notes.txt": "not a notebook (.ipynb)",
+        "hello_nets.ipynb": "not in a learner's folder, and not named as Canvas or Moodle name what they "
+        "collect: put each learner's notebooks in a folder of their own",
+    }
+
+
+def test_moodle_download_in_folders_and_flat_maps_each_file_to_its_learner(tmp_path):
+    """Moodle's names: <Full Name>_<participant id>_assignsubmission_<plugin>_[/]<file name>."""
+    folder = tmp_path / "moodle"
+    notebook(folder / "Jane Smith_111_assignsubmission_file_" / "Copy of hello_nets.ipynb")
+    notebook(folder / "Jane Smith_111_assignsubmission_file_" / "work" / "Untitled.ipynb", "darts")
+    (folder / "Jane Smith_111_assignsubmission_onlinetext_").mkdir()
+    (folder / "Jane Smith_111_assignsubmission_onlinetext_" / "onlinetext.html").write_text("<p>done</p>")
+    notebook(folder / "Zoë Núñez_222_assignsubmission_file_hello_nets (1).ipynb")  # "in folders" off
+    (folder / "Empty Hand_333_assignsubmission_file_").mkdir()
+
+    found, jobs, skipped = found_in(folder)
+
+    assert jobs == {
+        ("111", "hello_nets"): "Jane Smith_111_assignsubmission_file_/Copy of hello_nets.ipynb",
+        ("111", "darts"): "Jane Smith_111_assignsubmission_file_/work/Untitled.ipynb",
+        ("222", "hello_nets"): "Zoë Núñez_222_assignsubmission_file_hello_nets (1).ipynb",
+    }
+    assert found.names == {"111": "Jane Smith", "222": "Zoë Núñez", "333": "Empty Hand"}
+    assert skipped == {
+        "Jane Smith_111_assignsubmission_onlinetext_/onlinetext.html": "not a notebook (.ipynb)"
+    }
+
+
+def test_nbgrader_and_plain_folders_grade_renamed_copies_and_say_what_they_leave_out(tmp_path):
+    folder = tmp_path / "submitted"
+    notebook(folder / "ann" / "introducing_keras" / "Hello_Nets.ipynb")
+    (folder / "ann" / "introducing_keras" / "timestamp.txt").write_text("2025-01-01 10:00:00")
+    (folder / "ann" / "binary_classification").mkdir()
+    (folder / "ann" / "binary_classification" / "banknotes.csv").write_text("a,b\n1,2\n")
+    notebook(folder / "ann" / "introducing_keras" / ".ipynb_checkpoints" / "hello_nets-checkpoint.ipynb")
+    notebook(folder / "bob" / "hello_nets-Copy1.ipynb")
+    notebook(folder / "bob" / "scratch.ipynb")
+    notebook(folder / "bob" / "mnist.ipynb", "mnist")
+    (folder / "bob" / "answers.py").write_text("model = None")
+    (folder / "cy").mkdir()  # a learner who handed in nothing
+    notebook(folder / "__MACOSX" / "bob" / "._hello_nets.ipynb", text="\x00\x05")
+    (folder / ".DS_Store").write_bytes(b"\x00")
+
+    found, jobs, skipped = found_in(folder)
+
+    assert jobs == {
+        ("ann", "hello_nets"): "ann/introducing_keras/Hello_Nets.ipynb",
+        ("bob", "hello_nets"): "bob/hello_nets-Copy1.ipynb",
+    }
+    assert sorted(found.names) == ["ann", "bob", "cy"]
+    assert set(skipped) == {"bob/scratch.ipynb", "bob/mnist.ipynb", "bob/answers.py"}
+    assert skipped["bob/answers.py"] == "not a notebook (.ipynb)"
+    assert skipped["bob/mnist.ipynb"].startswith("its metadata names the exercise 'mnist'")
+    assert skipped["bob/scratch.ipynb"].startswith("not one of the exercises")
+    assert found.expected == 2  # timestamp.txt, banknotes.csv
+
+
+def test_of_two_notebooks_for_one_exercise_the_exactly_named_one_is_graded(tmp_path):
+    folder = tmp_path / "batch"
+    exact = notebook(folder / "ann" / "darts.ipynb")
+    copy = notebook(folder / "ann" / "Copy of darts.ipynb")
+    older = notebook(folder / "bob" / "darts (1).ipynb")
+    newer = notebook(folder / "bob" / "darts-Copy1.ipynb")
+    os.utime(exact, (1, 1))  # the exact name wins even when older
+    os.utime(older, (1, 1))
+
+    found, jobs, skipped = found_in(folder)
+
+    assert jobs == {("ann", "darts"): "ann/darts.ipynb", ("bob", "darts"): "bob/darts-Copy1.ipynb"}
+    assert skipped == {
+        "ann/Copy of darts.ipynb": f"another notebook of learner ann for darts is graded: {exact.resolve()}",
+        "bob/darts (1).ipynb": f"another notebook of learner bob for darts is graded: {newer.resolve()}",
+    }
+    assert copy.exists()
+
+
+def test_jobs_carry_absolute_paths_whatever_folder_was_given(tmp_path, monkeypatch):
+    """The grading processes run elsewhere, and a batch ends a killed grader's kernel by a token
+    made from the notebook's path: the same absolute path in both."""
+    notebook(tmp_path / "batch" / "ann" / "hello_nets.ipynb")
+    monkeypatch.chdir(tmp_path)
+    found = find_submissions(Path("batch"), COURSE)
+    assert found.jobs == [Job("ann", "hello_nets", tmp_path.resolve() / "batch" / "ann" / "hello_nets.ipynb")]
+
+
+def test_a_missing_folder_or_a_file_is_told(tmp_path):
+    with pytest.raises(CourseError, match="no such folder"):
+        find_submissions(tmp_path / "nope", COURSE)
+    with pytest.raises(CourseError, match="not a folder of learners' submissions"):
+        find_submissions(notebook(tmp_path / "darts.ipynb"), COURSE)
