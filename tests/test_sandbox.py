@@ -18,6 +18,7 @@ from keras_course.config import load_course
 from keras_course.paths import ROOT, SOLUTIONS
 from keras_course.result_store import ResultStore, sha256_of
 from keras_course.results import Result
+from keras_course.sandbox import RunFolder, wrap
 
 CLI = [sys.executable, "-m", "keras_course"]
 QUICK = ["hello_nets", "counting_parameters", "build_as_shown", "meteor_orbit", "dollar_bills"]
@@ -117,3 +118,23 @@ def test_reference_solutions_score_the_same_with_and_without_the_sandbox(tmp_pat
 @pytest.mark.training
 def test_trained_reference_solutions_score_the_same_with_and_without_the_sandbox(tmp_path):
     same_verdicts(["darts", "irrigation"], tmp_path)
+
+
+def test_a_sandboxed_program_reads_the_system_files_it_needs_and_nothing_is_printed(tmp_path):
+    """Fontconfig (loaded by TensorFlow's and matplotlib's dependencies) finds its settings, and
+    the Python environment and keras_course import as the grader's uid: a learner's notebook
+    shows no error it did not cause."""
+    box = tmp_path / "box"
+    RunFolder(tmp_path).make(sandboxed=True)
+    code = (
+        "import ctypes, os, keras_course; "
+        "assert ctypes.CDLL('libfontconfig.so.1').FcInit() == 1; "
+        "print(os.getuid(), sorted(os.listdir('/')))"
+    )
+    command = wrap([sys.executable, "-c", code], box, box / "work")
+    env = {"PATH": os.environ["PATH"], "HOME": str(box / "home")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+    uid, top = done.stdout.split(" ", 1)
+    assert int(uid) == 65534
+    assert "work" in top and "home" not in top.split("'")[1::2], top

@@ -172,18 +172,19 @@ def wrap(command: list[str], box: Path | None, cwd: Path | None = None) -> list[
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
+    made: set[Path] = set()
     for name in ETC:
-        if (Path("/etc") / name).exists():
-            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        path = Path("/etc") / name
+        if path.exists():
+            args += _dirs_for(path, made) + ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(TMP_MB * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp"]
-    made: set[Path] = set()
     for path in readable_paths():
         if path.parts[1:2] not in (("usr",), ("bin",), ("lib",)):
             args += _dirs_for(path, made) + ["--ro-bind", str(path), str(path)]
     package = package_folder()
     if package is not None:
-        args += _dirs_for(PACKAGE_MOUNT, made)
+        args += _dirs_for(PACKAGE_MOUNT / "keras_course", made)
         args += ["--ro-bind", str(package), str(PACKAGE_MOUNT / "keras_course")]
         args += ["--setenv", "PYTHONPATH", str(PACKAGE_MOUNT)]
     if box is not None:
