@@ -3,8 +3,11 @@
 This is the fast path for testing the checks on many learner mistakes: the cells run with
 `exec` in a fresh namespace, in a folder holding only the exercise's data files, seeded as the
 grader seeds a kernel. The export and the grading are the real ones (notebook_checks.export_run and
-grading.grade_artifacts), so a check sees exactly what it sees after a kernel run. Running
-untrusted notebooks in a real kernel is tested by test_nbgrader.py and the hostile corpus.
+the pytest graders run as grading.grade_artifacts runs them), so a check sees exactly what it
+sees after a kernel run. Only pytest's unraisable-exception plugin is left out: it reports
+warnings, never a verdict, and its garbage collections cost about a second per run once
+TensorFlow is loaded. Running untrusted notebooks in a real kernel is tested by
+test_nbgrader.py and the hostile corpus.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import contextlib
 import io
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 from keras_course import data
 from keras_course.config import load_course
-from keras_course.grading import grade_artifacts
+from keras_course.grading import grader_args, run_grader_here
 from keras_course.kernel_cells import seed_kernel
 from keras_course.notebook_checks import export_run
 from keras_course.results import Result
@@ -58,4 +62,7 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
 
     artifacts = folder / "artifacts"
     export_run(exercise.variables, namespace, artifacts, [e.__dict__ for e in errors])
-    return grade_artifacts(artifacts, exercise_id, here=True)
+    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
+        json_out = Path(tmp) / "result.json"
+        args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", "-p", "no:unraisableexception")
+        return run_grader_here(args, json_out, exercise_id)
