@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from keras_course.paths import GRADERS
 
@@ -44,7 +45,8 @@ def _parts(node: ast.expr) -> tuple[str | None, ...]:
     raise ValueError(f"line {node.lineno}: fail() takes a string or an f-string here")
 
 
-def fail_branches() -> list[Branch]:
+@cache
+def fail_branches() -> tuple[Branch, ...]:
     """Every `fail(...)` call in FILES, in the order of the code."""
     found = []
     for path in FILES:
@@ -54,7 +56,7 @@ def fail_branches() -> list[Branch]:
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "fail":
                     found.append(Branch(path.name, function.name, _parts(node.args[0])))
-    return found
+    return tuple(found)
 
 
 # Which test reaches each branch and asserts its message. Under (file, function), each branch

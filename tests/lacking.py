@@ -28,9 +28,10 @@ KINDS = {
 
 DOLLAR_FIT = "model.fit(X_train, y_train, epochs=20)"
 DOLLAR_PLOT = "sns.pairplot(banknotes, hue='class')\nplt.show()"
-# Left out of every variant: the training (and dollar_bills's plot), which takes seconds.
+METEOR_PLOTS = (("plot_orbit(twenty_min_orbit)", ""), ("plot_orbit(eighty_min_orbit)", ""))
+# Left out of every variant: the training and the plots, which take seconds and are not graded.
 QUICK_EDITS = {
-    "meteor_orbit": ((METEOR_FIT, ""),),
+    "meteor_orbit": ((METEOR_FIT, ""), *METEOR_PLOTS),
     "darts": ((DARTS_FIT, ""),),
     "irrigation": ((IRRIGATION_FIT, ""),),
     "dollar_bills": ((DOLLAR_FIT, ""), (DOLLAR_PLOT, "")),
