@@ -6,33 +6,33 @@ from keras_course.checks import (
     expect_input_shape,
     expect_parameters,
 )
-from keras_course.feedback import fail
+from keras_course.feedback import fail, passed
 
 EXERCISE = "counting_parameters"
 
 
 def test_layers(submission):
-    """Two Dense layers, with 5 and 1 units."""
-    expect_dense_units(submission.model(), [5, 1])
+    """Two Dense layers, with the units of the instructions."""
+    passed(expect_dense_units(submission.model(), [5, 1]))
 
 
 def test_activations(submission):
     """The hidden layer uses relu and the output layer has no activation."""
-    expect_activations(submission.model(), ["relu", None])
+    passed(expect_activations(submission.model(), ["relu", None]))
 
 
 def test_input_shape(submission):
     """The model takes 3 inputs."""
-    expect_input_shape(submission.model(), 3)
+    passed(expect_input_shape(submission.model(), 3))
 
 
 def test_parameters(submission):
-    """The model has 26 parameters."""
-    expect_parameters(submission.model(), 26)
+    """The model has the parameters of the network in the instructions."""
+    passed(expect_parameters(submission.model(), 26))
 
 
 def test_hidden_layer_params(submission):
-    """hidden_layer_params is 20: 3 inputs × 5 units plus 5 biases."""
+    """hidden_layer_params is the hidden layer's parameter count, weights and biases."""
     value = submission.value("hidden_layer_params")
     kind = submission.value_type("hidden_layer_params")
     if isinstance(value, bool) or not isinstance(value, int):
@@ -55,3 +55,4 @@ def test_hidden_layer_params(submission):
             f"`hidden_layer_params` should be the hidden layer's parameter count; yours is "
             f"{value}. Count its weights (inputs × units) plus its biases (one per unit)."
         )
+    passed(f"`hidden_layer_params` is {value}.")

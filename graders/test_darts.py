@@ -7,8 +7,9 @@ from keras_course.checks import (
     expect_compile,
     expect_dense_units,
     expect_input_shape,
+    predictions,
 )
-from keras_course.feedback import fail
+from keras_course.feedback import fail, passed
 from keras_course.metrics import heldout_measure
 from keras_course.paths import DATASETS
 
@@ -16,24 +17,26 @@ EXERCISE = "darts"
 
 
 def test_layers(submission):
-    """Four Dense layers, with 128, 64, 32 and 4 units."""
-    expect_dense_units(submission.model(), [128, 64, 32, 4])
+    """Four Dense layers, with the units of the instructions."""
+    passed(expect_dense_units(submission.model(), [128, 64, 32, 4]))
 
 
 def test_activations(submission):
     """Three relu hidden layers and a softmax output layer."""
-    expect_activations(submission.model(), ["relu", "relu", "relu", "softmax"])
+    passed(expect_activations(submission.model(), ["relu", "relu", "relu", "softmax"]))
 
 
 def test_input_shape(submission):
     """The model takes 2 inputs, the coordinates."""
-    expect_input_shape(submission.model(), 2)
+    passed(expect_input_shape(submission.model(), 2))
 
 
 def test_compile(submission):
     """Compiled with adam, categorical_crossentropy and the accuracy metric."""
-    expect_compile(
-        submission.model(), optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"]
+    passed(
+        expect_compile(
+            submission.model(), optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"]
+        )
     )
 
 
@@ -74,6 +77,11 @@ def test_encoding(submission):
             "`competitors` does not one-hot encode the competitor codes. Use "
             "`to_categorical(darts.competitor)` after replacing the names by their codes."
         )
+    passed(
+        f"`darts.competitor` holds the codes {sorted(set(column.values.astype(int).tolist()))}, "
+        f"`coordinates` has the columns {', '.join(columns)}, and `competitors` is one-hot with "
+        f"shape {competitors.shape}."
+    )
 
 
 def test_heldout_accuracy(submission, thresholds):
@@ -86,12 +94,15 @@ def test_heldout_accuracy(submission, thresholds):
             f"be at least {limit:g}. Check that you fit it on coord_train and "
             "competitors_train for 200 epochs."
         )
+    passed(
+        f"On throws your model has never seen, its accuracy is {accuracy:.3f} (at least {limit:g} needed)."
+    )
 
 
 def test_predictions(submission):
     """preds_chosen is the argmax of your model's predictions for coords_small_test."""
-    coords = submission.array("coords_small_test").astype(float)
-    expected = np.argmax(submission.model().predict(coords), axis=1)
+    coords = submission.array("coords_small_test")
+    expected = np.argmax(predictions(submission.model(), coords, 4, "throw"), axis=1)
     chosen = submission.array("preds_chosen")
     if chosen.shape != expected.shape:
         fail(
@@ -104,3 +115,7 @@ def test_predictions(submission):
             f"`preds_chosen` is {chosen.astype(int).tolist()}, but the largest probabilities of "
             f"your model's predictions are at {expected.tolist()}. Pick each with `np.argmax(pred)`."
         )
+    passed(
+        f"`preds_chosen` is {chosen.astype(int).tolist()}: for each throw of coords_small_test, "
+        "the competitor your model gives the largest probability."
+    )

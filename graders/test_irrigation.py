@@ -6,31 +6,34 @@ from keras_course.checks import (
     expect_compile,
     expect_dense_units,
     expect_input_shape,
+    predictions,
 )
-from keras_course.feedback import fail
+from keras_course.feedback import fail, passed
 from keras_course.metrics import heldout_measure
 
 EXERCISE = "irrigation"
 
 
 def test_layers(submission):
-    """Two Dense layers, with 64 and 3 units."""
-    expect_dense_units(submission.model(), [64, 3])
+    """Two Dense layers, with the units of the instructions."""
+    passed(expect_dense_units(submission.model(), [64, 3]))
 
 
 def test_activations(submission):
     """A relu hidden layer and a sigmoid output layer."""
-    expect_activations(submission.model(), ["relu", "sigmoid"])
+    passed(expect_activations(submission.model(), ["relu", "sigmoid"]))
 
 
 def test_input_shape(submission):
     """The model takes the 20 sensor readings."""
-    expect_input_shape(submission.model(), 20)
+    passed(expect_input_shape(submission.model(), 20))
 
 
 def test_compile(submission):
     """Compiled with adam, binary_crossentropy and the accuracy metric."""
-    expect_compile(submission.model(), optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    passed(
+        expect_compile(submission.model(), optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    )
 
 
 def test_heldout_accuracy(submission, thresholds):
@@ -43,12 +46,17 @@ def test_heldout_accuracy(submission, thresholds):
             f"should be at least {limit:g}. Check that you fit it on sensors_train and "
             "parcels_train for 100 epochs."
         )
+    passed(
+        f"On sensor readings your model has never seen, its accuracy is {accuracy:.3f} "
+        f"(at least {limit:g} needed)."
+    )
 
 
 def test_rounded_predictions(submission):
-    """preds_rounded has one row of three 0/1 labels per test example."""
+    """preds_rounded holds your model's predictions for sensors_test, rounded to 0 or 1."""
     rounded = submission.array("preds_rounded")
-    rows = len(submission.array("sensors_test"))
+    sensors_test = submission.array("sensors_test")
+    rows = len(sensors_test)
     if rounded.shape != (rows, 3):
         fail(
             f"`preds_rounded` should have shape ({rows}, 3), one row per test example and one "
@@ -60,3 +68,17 @@ def test_rounded_predictions(submission):
             "`preds_rounded` should hold only 0 and 1; yours holds other values. "
             "Round the predicted probabilities with `np.round`."
         )
+    probabilities = predictions(submission.model(), sensors_test, 3, "test example")
+    # Keras computes in float32 and the grader in float64: a probability within 0.001 of 0.5
+    # may round either way.
+    differ = (rounded != np.round(probabilities)) & (np.abs(probabilities - 0.5) > 1e-3)
+    if differ.any():
+        fail(
+            f"`preds_rounded` differs from your model's rounded predictions in "
+            f"{int(differ.any(axis=1).sum())} of its {rows} rows. "
+            "Use `np.round(model.predict(sensors_test))` after training."
+        )
+    passed(
+        f"`preds_rounded` has shape {rounded.shape}, holds only 0 and 1, and is your model's "
+        "rounded predictions for sensors_test."
+    )

@@ -6,31 +6,32 @@ from keras_course.checks import (
     expect_compile,
     expect_dense_units,
     expect_input_shape,
+    predictions,
 )
-from keras_course.feedback import fail
+from keras_course.feedback import fail, passed
 from keras_course.metrics import heldout_measure, orbit_error
 
 EXERCISE = "meteor_orbit"
 
 
 def test_layers(submission):
-    """Four Dense layers, with 50, 50, 50 and 1 units."""
-    expect_dense_units(submission.model(), [50, 50, 50, 1])
+    """Four Dense layers, with the units of the instructions."""
+    passed(expect_dense_units(submission.model(), [50, 50, 50, 1]))
 
 
 def test_activations(submission):
     """Three relu hidden layers and an output layer with no activation."""
-    expect_activations(submission.model(), ["relu", "relu", "relu", None])
+    passed(expect_activations(submission.model(), ["relu", "relu", "relu", None]))
 
 
 def test_input_shape(submission):
     """The model takes 1 input, the time step."""
-    expect_input_shape(submission.model(), 1)
+    passed(expect_input_shape(submission.model(), 1))
 
 
 def test_compile(submission):
     """Compiled with the adam optimizer and the mse loss."""
-    expect_compile(submission.model(), optimizer="adam", loss="mse")
+    passed(expect_compile(submission.model(), optimizer="adam", loss="mse"))
 
 
 def test_trained_loss(submission, thresholds):
@@ -43,10 +44,15 @@ def test_trained_loss(submission, thresholds):
             f"is {loss:.3g}; it should be at most {limit:g}. Check that you fit the model on "
             "time_steps and y_positions for 30 epochs."
         )
+    passed(
+        f"Your trained model's mean squared error on time steps between the measured ones is "
+        f"{loss:.3g} (at most {limit:g} allowed)."
+    )
 
 
 def test_orbit_shapes(submission):
-    """twenty_min_orbit has shape (21, 1) and eighty_min_orbit (81, 1)."""
+    """twenty_min_orbit and eighty_min_orbit hold one prediction per minute."""
+    shapes = []
     for name, minutes, call in (
         ("twenty_min_orbit", 21, "np.arange(-10, 11)"),
         ("eighty_min_orbit", 81, "np.arange(-40, 41)"),
@@ -57,6 +63,8 @@ def test_orbit_shapes(submission):
                 f"`{name}` should have shape ({minutes}, 1), one prediction per minute; yours "
                 f"has shape {shape}. Predict with `model.predict({call})`."
             )
+        shapes.append(f"`{name}` has shape {shape}")
+    passed(" and ".join(shapes) + ".")
 
 
 def test_twenty_min_orbit(submission, thresholds):
@@ -65,7 +73,7 @@ def test_twenty_min_orbit(submission, thresholds):
     minutes = np.arange(-10, 11)
     if orbit.shape != minutes.shape:
         fail(f"`twenty_min_orbit` should hold 21 predictions; yours holds {orbit.size}.")
-    own = submission.model().predict(minutes).reshape(-1)
+    own = predictions(submission.model(), minutes, 1, "minute").reshape(-1)
     if not np.allclose(orbit, own, rtol=1e-3, atol=1e-2):
         fail(
             "`twenty_min_orbit` is not what your model predicts for minutes -10 to 10. "
@@ -78,3 +86,7 @@ def test_twenty_min_orbit(submission, thresholds):
             f"Your twenty-minute orbit is on average {error:.3g} away from the scientists' "
             f"orbit y = t²; it should be at most {limit:g}. Train the model for 30 epochs first."
         )
+    passed(
+        f"`twenty_min_orbit` is what your model predicts, on average {error:.3g} away from the "
+        f"scientists' orbit y = t² (at most {limit:g} allowed)."
+    )

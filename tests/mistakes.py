@@ -343,6 +343,13 @@ END_TO_END = {
     "darts": "no_compile",
 }
 
+
+def quick_variants() -> list[Variant]:
+    """The mistakes and correct variants that test_grading.py grades in `make test`: without
+    their long training, and without those that test_nbgrader.py grades end to end."""
+    return [v.without_long_training() for v in MISTAKES + CORRECT if END_TO_END.get(v.exercise) != v.name]
+
+
 # Correct answers written another way: each must get full marks.
 CORRECT = [
     Variant(

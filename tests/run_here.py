@@ -3,27 +3,33 @@
 This is the fast path for testing the checks on many learner mistakes: the cells run with
 `exec` in a fresh namespace, in a folder holding only the exercise's data files, seeded as the
 grader seeds a kernel. The export and the grading are the real ones (notebook_checks.export_run and
-grading.grade_artifacts), so a check sees exactly what it sees after a kernel run. Running
-untrusted notebooks in a real kernel is tested by test_nbgrader.py and the hostile corpus.
+the pytest graders run as grading.grade_artifacts runs them), so a check sees exactly what it
+sees after a kernel run. Only pytest's unraisable-exception plugin is left out: it reports
+warnings, never a verdict, and its garbage collections cost about a second per run once
+TensorFlow is loaded. Running untrusted notebooks in a real kernel is tested by
+test_nbgrader.py and the hostile corpus.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
 import nbformat
 from keras_course import data
 from keras_course.config import load_course
-from keras_course.grading import grade_artifacts
+from keras_course.grading import grader_args, run_grader_here
 from keras_course.kernel_cells import seed_kernel
 from keras_course.notebook_checks import export_run
 from keras_course.results import Result
 from keras_course.runner import CellError, is_autograder_test
+from keras_course.saved_model import SavedModel, read_saved_model
 
 
 def failing_line_here(exc: Exception, filename: str) -> int:
@@ -70,4 +76,20 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
 
     artifacts = folder / "artifacts"
     export_run(exercise.variables, namespace, artifacts, [e.__dict__ for e in errors])
-    return grade_artifacts(artifacts, exercise_id, here=True)
+    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
+        json_out = Path(tmp) / "result.json"
+        args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", "-p", "no:unraisableexception")
+        return run_grader_here(args, json_out, exercise_id)
+
+
+def export(tmp_path: Path, model, name: str = "model") -> tuple[Path, dict]:
+    """The export folder of a notebook that defined `name` as model, and its manifest entry."""
+    folder = tmp_path / f"export_{name}"
+    export_run((name,), {name: model}, folder, [])
+    return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))[name]
+
+
+def saved(tmp_path: Path, model, name: str = "model") -> SavedModel:
+    """The model as the grader reads it: exported as a notebook's kernel exports it, read back
+    without Keras."""
+    return read_saved_model(*export(tmp_path, model, name))

@@ -35,7 +35,9 @@ def test_every_check_has_points_and_a_description(exercise_id):
     tree = ast.parse(grader_file(exercise_id).read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            assert ast.get_docstring(node), f"{node.name} needs a docstring: it is the ✓ message"
+            assert ast.get_docstring(node), (
+                f"{node.name} needs a docstring: it names the check in the nbgrader notebooks"
+            )
 
 
 def test_thresholds_are_set_for_every_held_out_check():

@@ -11,13 +11,15 @@ mistakes.END_TO_END, which are therefore not repeated here.
 from __future__ import annotations
 
 import pytest
+from branches import assert_branches_reached
 from conftest import failed_checks
 from keras_course.config import load_course
 from keras_course.paths import EXERCISES, SOLUTIONS
-from mistakes import CORRECT, END_TO_END, LONG_TRAINING, MISTAKES
+from measured import assert_pass_feedback_is_measured
+from mistakes import CORRECT, LONG_TRAINING, MISTAKES, quick_variants
 from run_here import grade_here
 
-QUICK = [v.without_long_training() for v in MISTAKES + CORRECT if END_TO_END.get(v.exercise) != v.name]
+QUICK = quick_variants()
 TRAINED = [
     pytest.param(v, marks=pytest.mark.training)
     for v in MISTAKES + CORRECT
@@ -33,6 +35,7 @@ def test_reference_solution_that_trains_long_gets_full_marks(tmp_path, exercise_
     assert result.error is None and result.cell_errors == []
     assert {c.name: c.feedback for c in result.checks if not c.passed} == {}
     assert result.score == result.max_score
+    assert_pass_feedback_is_measured(result, tmp_path / "artifacts")
 
 
 def assert_loses_exactly(variant, result) -> None:
@@ -43,6 +46,8 @@ def assert_loses_exactly(variant, result) -> None:
     if variant.message:
         messages = [c.feedback for c in result.checks if not c.passed]
         assert any(variant.message in m for m in messages), messages
+    failed = {c.name: c.feedback for c in result.checks if not c.passed}
+    assert_branches_reached(f"mistake:{variant.exercise}/{variant.name}", failed)
 
 
 @pytest.mark.parametrize("variant", QUICK + TRAINED, ids=lambda v: f"{v.exercise}-{v.name}")

@@ -20,22 +20,11 @@ from keras_course.config import CourseError, load_course
 from keras_course.feedback import CheckFailed
 from keras_course.grading import grade_artifacts
 from keras_course.metrics import heldout_measure
-from keras_course.notebook_checks import export_run
 from keras_course.paths import ROOT
 from keras_course.runner import RunResult
-from keras_course.saved_model import SavedModel, read_saved_model
+from keras_course.saved_model import read_saved_model
 from keras_course.submission import Submission
-
-
-def export(tmp_path: Path, model, name: str = "model") -> tuple[Path, dict]:
-    """The export folder of a notebook that defined `name`, and the variable's manifest entry."""
-    folder = tmp_path / f"export_{name}"
-    export_run((name,), {name: model}, folder, [])
-    return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))[name]
-
-
-def saved(tmp_path: Path, model, name: str = "model") -> SavedModel:
-    return read_saved_model(*export(tmp_path, model, name))
+from run_here import export, saved
 
 
 def learner_sees(folder: Path) -> str:

@@ -1,4 +1,10 @@
-"""How a check tells the learner what to fix: raise CheckFailed with a message in course words."""
+"""How a check tells the learner what it found.
+
+A failed check raises CheckFailed with a message in course words (`fail`). A passed check
+states what it measured on the learner's work (`passed`), not what it expected: the plugin
+shows that sentence with the ✓. The plugin empties the record before each check and reads it
+after; checks run one at a time in a grading process.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,25 @@ class CheckFailed(AssertionError):
     """A check failed; the message is shown to the learner as it is."""
 
 
+_measured: list[str] = []  # what the running check measured: at most one sentence
+
+
 def fail(message: str) -> None:
     """Fail the current check with a learner-facing message."""
     __tracebackhide__ = True
     raise CheckFailed(message)
+
+
+def passed(message: str) -> None:
+    """Say what the current check measured on the learner's work, for its ✓ feedback."""
+    _measured[:] = [message]
+
+
+def take_measured() -> str | None:
+    """What the check that just ran measured, if it said; the record is emptied."""
+    message = _measured[0] if _measured else None
+    _measured.clear()
+    return message
 
 
 def ordinal(n: int) -> str:

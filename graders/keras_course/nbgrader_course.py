@@ -53,7 +53,10 @@ def nbgrader_metadata(grade_id: str, *, grade: bool = False, points: float = 0) 
 
 
 def check_descriptions(exercise_id: str) -> dict[str, str]:
-    """Each check's one-line description: the first line of its grader test's docstring."""
+    """Each check's one-line description: the first line of its grader test's docstring.
+
+    Learners see it above the check's cell before they solve, so a docstring says what is
+    checked, never the expected value (tests/test_no_answers.py scans the release)."""
     tree = ast.parse(grader_file(exercise_id).read_text(encoding="utf-8"))
     return {
         node.name.removeprefix("test_"): (ast.get_docstring(node) or node.name).splitlines()[0]

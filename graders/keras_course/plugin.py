@@ -3,7 +3,8 @@
 `pytest graders/test_darts.py --submission path/to/darts.ipynb` runs the notebook once per
 grader module (fixture `run`), and each test is one check. A check's points come from
 course.toml under the test's name without `test_`. The Gradebook collects a CheckResult per
-test, with the learner-facing message of a failure, and writes JSON with --grade-json.
+test, with the learner-facing message of a failure or what a passed check measured
+(feedback.passed), and writes JSON with --grade-json.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from keras_course.config import CourseError, Exercise, load_course
-from keras_course.feedback import CheckFailed
+from keras_course.feedback import CheckFailed, take_measured
 from keras_course.results import CheckResult, Result, to_json, write_atomic
 from keras_course.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 from keras_course.submission import Submission
@@ -124,6 +125,9 @@ class Gradebook:
     def record_run(self, run: RunResult) -> None:
         self.run = run
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        take_measured()  # what an earlier check measured is not this check's
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
@@ -141,8 +145,7 @@ class Gradebook:
         max_points = self.exercise.checks.get(name, 0.0)
         passed = report.passed
         if passed:
-            doc = (item.obj.__doc__ or name).strip().splitlines()[0]
-            feedback = doc
+            feedback = take_measured() or "This check passed."
         elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed):
             feedback = str(call.excinfo.value)
         elif call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):

@@ -59,6 +59,12 @@ def _kind(entry: dict) -> str:
     return str(shown)[:60]
 
 
+def _a_kind(entry: dict) -> str:
+    """The learner's type with its article: "a str", "an array"."""
+    kind = _kind(entry)
+    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+
+
 class Submission:
     """The variables one notebook run left behind."""
 
@@ -107,7 +113,7 @@ class Submission:
         entry = self.entry(name)
         if entry["kind"] != "keras_model":
             fail(
-                f"`{name}` should be a Keras model; yours is a {_kind(entry)}. Create it with `Sequential()`."
+                f"`{name}` should be a Keras model; yours is {_a_kind(entry)}. Create it with `Sequential()`."
             )
         assert self.run.artifacts is not None
         try:
@@ -125,13 +131,21 @@ class Submission:
     def value(self, name: str) -> object:
         entry = self.entry(name)
         if entry["kind"] != "value":
-            fail(f"`{name}` should be a single value; yours is a {_kind(entry)}.")
+            fail(f"`{name}` should be a single value; yours is {_a_kind(entry)}.")
         return entry.get("value")
 
     def value_type(self, name: str) -> str:
         return _kind(self.entry(name))
 
     def array(self, name: str) -> np.ndarray:
+        """A variable as an array of numbers (booleans, integers or floats)."""
+        values = self._any_array(name)
+        if values.dtype.kind not in "biuf":
+            held = "text" if values.dtype.kind in "US" else f"values of type {values.dtype}"
+            fail(f"`{name}` should be an array of numbers; yours holds {held}.")
+        return values
+
+    def _any_array(self, name: str) -> np.ndarray:
         entry = self.entry(name)
         if entry["kind"] == "array":
             return self._array(name, entry.get("file"))
@@ -141,13 +155,13 @@ class Submission:
             return np.column_stack([c.values for c in self._columns(name, entry).values()])
         if entry["kind"] == "series":
             return self._column(name, entry.get("column")).values
-        fail(f"`{name}` should be an array of numbers; yours is a {_kind(entry)}.")
+        fail(f"`{name}` should be an array of numbers; yours is {_a_kind(entry)}.")
         raise AssertionError  # unreachable: fail() raises
 
     def frame(self, name: str) -> Frame:
         entry = self.entry(name)
         if entry["kind"] != "dataframe":
-            fail(f"`{name}` should be a pandas DataFrame; yours is a {_kind(entry)}.")
+            fail(f"`{name}` should be a pandas DataFrame; yours is {_a_kind(entry)}.")
         return Frame(self._columns(name, entry))
 
     def _column(self, name: str, spec: object) -> Column:

@@ -1,0 +1,188 @@
+"""The failure branches of the grading logic, read from the code: every call to `fail(...)`.
+
+A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks.py or
+keras_course/metrics.py: its file, the function around it, and its message's template, the
+f-string with each value shown as `…`. REACHED_BY names, for every branch, the test that makes
+the grader take it and asserts its message; test_verdicts.py fails when a branch in the code
+has no entry there (or an entry has no branch), so a new `fail` needs a test.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from keras_course.paths import GRADERS
+
+FILES = sorted(GRADERS.glob("test_*.py")) + [
+    GRADERS / "keras_course" / n for n in ("checks.py", "metrics.py")
+]
+
+
+@dataclass(frozen=True)
+class Branch:
+    file: str
+    function: str
+    parts: tuple[str | None, ...]  # the message's literal text; None where a value goes
+
+    @property
+    def template(self) -> str:
+        return "".join("…" if part is None else part for part in self.parts)
+
+    def matches(self, message: str) -> bool:
+        """Whether this branch could have written the whole message."""
+        pattern = "".join(".+?" if part is None else re.escape(part) for part in self.parts)
+        return re.fullmatch(pattern, message, flags=re.DOTALL) is not None
+
+
+def _parts(node: ast.expr) -> tuple[str | None, ...]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (node.value,)
+    if isinstance(node, ast.JoinedStr):
+        return tuple(v.value if isinstance(v, ast.Constant) else None for v in node.values)
+    raise ValueError(f"line {node.lineno}: fail() takes a string or an f-string here")
+
+
+@cache
+def fail_branches() -> tuple[Branch, ...]:
+    """Every `fail(...)` call in FILES, in the order of the code."""
+    found = []
+    for path in FILES:
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "fail":
+                    found.append(Branch(path.name, function.name, _parts(node.args[0])))
+    return tuple(found)
+
+
+# Which test reaches each branch and asserts its message. Under (file, function), each branch
+# is named by the start of its template, and reached by (case, check). A case is a variant of
+# tests/lacking.py ("lacking:<exercise>/<name>"), a mistake that test_grading.py grades without
+# long training ("mistake:<exercise>/<name>", see mistakes.quick_variants), or a unit case of
+# test_verdicts.py ("unit:<name>", with no check). That test calls assert_branches_reached.
+REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
+    ("test_counting_parameters.py", "test_hidden_layer_params"): {
+        "`hidden_layer_params` should be a": (
+            "lacking:counting_parameters/summary_and_count_as_text",
+            "hidden_layer_params",
+        ),
+        "`hidden_layer_params` is 26, the": ("lacking:counting_parameters/no_layers", "hidden_layer_params"),
+        "`hidden_layer_params` is 15: you": (
+            "lacking:counting_parameters/extra_hidden_layer",
+            "hidden_layer_params",
+        ),
+        "`hidden_layer_params` should be the": (
+            "lacking:counting_parameters/no_hidden_layer",
+            "hidden_layer_params",
+        ),
+    },
+    ("test_darts.py", "test_encoding"): {
+        "`darts` has no `competitor`": ("lacking:darts/no_layers", "encoding"),
+        "`darts.competitor` still holds names,": ("mistake:darts/no_codes", "encoding"),
+        "`darts.competitor` does not hold": ("lacking:darts/no_output_layer", "encoding"),
+        "`coordinates` should have the": ("lacking:darts/compile_as_model", "encoding"),
+        "`competitors` should be one-hot,": ("lacking:darts/one_pick_for_all", "encoding"),
+        "`competitors` does not one-hot": ("lacking:darts/layer_after_output", "encoding"),
+    },
+    ("test_darts.py", "test_heldout_accuracy"): {
+        "On throws your model": ("lacking:darts/one_pick_for_all", "heldout_accuracy"),
+    },
+    ("test_darts.py", "test_predictions"): {
+        "`preds_chosen` should hold one": ("lacking:darts/one_pick_for_all", "predictions"),
+        "`preds_chosen` is …, but": ("mistake:darts/argmin_untrained", "predictions"),
+    },
+    ("test_dollar_bills.py", "test_heldout_accuracy"): {
+        "On bank notes your": ("lacking:dollar_bills/accuracy_as_text", "heldout_accuracy"),
+    },
+    ("test_dollar_bills.py", "test_accuracy_variable"): {
+        "`accuracy` should be a": ("lacking:dollar_bills/accuracy_as_text", "accuracy_variable"),
+        "`accuracy` is …, but": ("mistake:dollar_bills/loss_not_accuracy", "accuracy_variable"),
+    },
+    ("test_irrigation.py", "test_heldout_accuracy"): {
+        "On sensor readings your": ("lacking:irrigation/flattened", "heldout_accuracy"),
+    },
+    ("test_irrigation.py", "test_rounded_predictions"): {
+        "`preds_rounded` should have shape": ("lacking:irrigation/flattened", "rounded_predictions"),
+        "`preds_rounded` should hold only": (
+            "mistake:irrigation/not_rounded_untrained",
+            "rounded_predictions",
+        ),
+        "`preds_rounded` differs from your": ("lacking:irrigation/threshold_0_7", "rounded_predictions"),
+    },
+    ("test_meteor_orbit.py", "test_trained_loss"): {
+        "Your trained model's mean": ("lacking:meteor_orbit/predict_not_called", "trained_loss"),
+    },
+    ("test_meteor_orbit.py", "test_orbit_shapes"): {
+        "`…` should have shape": ("lacking:meteor_orbit/twenty_minutes_only", "orbit_shapes"),
+    },
+    ("test_meteor_orbit.py", "test_twenty_min_orbit"): {
+        "`twenty_min_orbit` should hold 21": ("lacking:meteor_orbit/twenty_minutes_only", "twenty_min_orbit"),
+        "`twenty_min_orbit` is not what": ("mistake:meteor_orbit/faked_orbit_untrained", "twenty_min_orbit"),
+        "Your twenty-minute orbit is": ("mistake:meteor_orbit/untrained", "twenty_min_orbit"),
+    },
+    ("checks.py", "_layers"): {
+        "Your model has no": ("lacking:hello_nets/no_layers", "layers"),
+    },
+    ("checks.py", "_dense_stack"): {
+        "Your model should have": ("lacking:hello_nets/no_hidden_layer", "layers"),
+        "Layer … should be": ("unit:not_dense", None),
+    },
+    ("checks.py", "expect_dense_units"): {
+        "Layer … should have": ("mistake:build_as_shown/four_units", "layers"),
+    },
+    ("checks.py", "expect_activations"): {
+        "Layer … should have": ("mistake:hello_nets/sigmoid_hidden", "activations"),
+    },
+    ("checks.py", "expect_input_shape"): {
+        "Your model does not": ("lacking:hello_nets/no_hidden_layer", "input_shape"),
+        "Your model should take": ("mistake:counting_parameters/two_inputs", "input_shape"),
+    },
+    ("checks.py", "expect_parameters"): {
+        "Your model has not": ("lacking:hello_nets/no_hidden_layer", "parameters"),
+        "Your model should have": ("lacking:hello_nets/extra_hidden_layer", "parameters"),
+    },
+    ("checks.py", "expect_compiled"): {
+        "Your model was not": ("mistake:meteor_orbit/no_compile", "compile"),
+    },
+    ("checks.py", "expect_compile"): {
+        "Your model should be compiled with optimizer='…';": ("unit:optimizer", None),
+        "Your model should be compiled with loss='…';": ("unit:loss", None),
+        "Your model should track": ("unit:no_metrics", None),
+    },
+    ("checks.py", "predictions"): {
+        "Your model has not": ("unit:unbuilt_predictions", None),
+        "Your model takes …,": ("unit:input_width", None),
+        "Your model gives …": ("lacking:darts/no_output_layer", "predictions"),
+        "The grader cannot compute": ("unit:not_dense_predictions", None),
+    },
+    ("metrics.py", "heldout_measure"): {
+        "Your model's weights hold": ("unit:nan_weights", None),
+    },
+}
+
+
+def branch_of(file: str, function: str, start: str) -> Branch:
+    """The one branch of that function whose template starts with `start`."""
+    found = [
+        b
+        for b in fail_branches()
+        if (b.file, b.function) == (file, function) and b.template.startswith(start)
+    ]
+    assert len(found) == 1, f"{file} {function}: {len(found)} branches start with {start!r}"
+    return found[0]
+
+
+def assert_branches_reached(case: str, messages: dict[str | None, str]) -> None:
+    """Each branch that REACHED_BY gives to this case wrote the message of its check here."""
+    for (file, function), starts in REACHED_BY.items():
+        for start, (owner, check) in starts.items():
+            if owner != case:
+                continue
+            where = f"{file} {function}: {start!r}"
+            assert check in messages, f"{case}: {check} did not fail, so it does not reach {where}"
+            branch = branch_of(file, function, start)
+            assert branch.matches(messages[check]), f"{case}: {messages[check]!r} is not from {where}"

@@ -1,0 +1,251 @@
+"""Verdicts to trust: no check passes on what is missing, a passed check says what it measured,
+and every failure branch of the grading logic is reached by a test that asserts its message.
+
+- Every Lacking variant of lacking.py fails exactly its checks, each with a message naming what
+  is missing; every check of every exercise meets every kind of lack that applies to it.
+- Every `fail(...)` of the graders, checks.py and metrics.py is in branches.REACHED_BY, and the
+  test named there reaches it: the variants here and in test_grading.py, and the unit cases
+  below, which give the shared checks small real Keras models, saved and read back as the
+  grader reads them.
+- The reference solutions pass with feedback that states what was measured (measured.py).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+from branches import REACHED_BY, assert_branches_reached, branch_of, fail_branches
+from conftest import failed_checks
+from keras_course import checks
+from keras_course.config import load_course
+from keras_course.data import heldout
+from keras_course.feedback import CheckFailed
+from keras_course.metrics import heldout_measure
+from keras_course.paths import SOLUTIONS, grader_file
+from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
+from measured import assert_pass_feedback_is_measured
+from mistakes import METEOR_FIT, Variant, quick_variants
+from run_here import grade_here, saved
+
+keras = pytest.importorskip("keras")
+
+COURSE = load_course()
+
+
+@pytest.mark.parametrize("variant", LACKING, ids=lambda v: v.id)
+def test_lacking_subject_fails_with_a_message_naming_it(tmp_path, variant: Lacking):
+    source = (SOLUTIONS / f"{variant.exercise}.ipynb").read_text(encoding="utf-8")
+    result = grade_here(variant.apply(source), variant.exercise, tmp_path)
+    assert result.error is None
+    failed = {c.name: c.feedback for c in result.checks if not c.passed}
+    assert set(failed) == set(variant.fails), failed
+    for name, piece in variant.fails.items():
+        assert piece in failed[name], (name, failed[name])
+    assert_branches_reached(f"lacking:{variant.id}", failed)
+
+
+# What a check reads decides which lacks apply to it: a check that reads the model must fail
+# on a model without layers, with a layer fewer or more, and on a `model` that is not one; a
+# check that reads a value, on a value of the wrong type; one that reads an array or a data
+# frame, on one of the wrong type or shape.
+LACKS_BY_ACCESSOR = {
+    "model": {"no_layers", "one_fewer", "one_more", "wrong_type"},
+    "value": {"wrong_type"},
+    "array": {"wrong_type", "wrong_shape"},
+    "frame": {"wrong_type", "wrong_shape"},
+}
+# Lacks that leave a check's subject whole, so the check rightly passes: the `layers` and
+# `activations` checks of the same variants report them.
+WHOLE = {
+    ("input_shape", "one_fewer"): "the input shape is the first layer's; the layer left out is a later one",
+    ("input_shape", "one_more"): "the input shape is the first layer's; the extra layer comes later",
+    ("compile", "one_fewer"): "the compile settings do not depend on the layers",
+    ("compile", "one_more"): "the compile settings do not depend on the layers",
+}
+
+
+def required_lacks(exercise_id: str) -> dict[str, set[str]]:
+    """Each check of the exercise and the kinds of lack it must fail on, from what it reads."""
+    tree = ast.parse(grader_file(exercise_id).read_text(encoding="utf-8"))
+    required = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            name = node.name.removeprefix("test_")
+            reads = {
+                call.func.attr
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "submission"
+            }
+            kinds = set().union(*(LACKS_BY_ACCESSOR.get(r, set()) for r in reads))
+            required[name] = {k for k in kinds if (name, k) not in WHOLE}
+    return required
+
+
+@pytest.mark.parametrize("exercise_id", list(COURSE.exercises))
+def test_every_check_fails_on_every_lack_that_applies(exercise_id):
+    missing = []
+    for check, kinds in required_lacks(exercise_id).items():
+        assert kinds, f"{check} reads nothing of the submission"
+        for kind in sorted(kinds):
+            if not any(v.exercise == exercise_id and kind in v.kinds and check in v.fails for v in LACKING):
+                missing.append(f"{check}: {KINDS[kind]}")
+    assert missing == [], f"{exercise_id}: no Lacking variant gives these checks what they need"
+
+
+def test_every_fail_branch_is_reached_by_a_named_test():
+    cases = {f"lacking:{v.id}" for v in LACKING}
+    cases |= {f"mistake:{v.exercise}/{v.name}" for v in quick_variants()}
+    cases |= {f"unit:{name}" for name in UNIT_CASES}
+    named = set()
+    for (file, function), starts in REACHED_BY.items():
+        for start, (case, _) in starts.items():
+            named.add(branch_of(file, function, start))
+            assert case in cases, f"{file} {function}: {start!r} names {case}, which no quick test runs"
+    untested = [f"{b.file} {b.function}: {b.template}" for b in fail_branches() if b not in named]
+    assert untested == [], "add each to branches.REACHED_BY with a test that reaches it"
+
+
+def dense(*units, inputs=None, **kwargs):
+    layers = [keras.Input((inputs,))] if inputs else []
+    return keras.Sequential(layers + [keras.layers.Dense(u, **kwargs) for u in units])
+
+
+def compiled(model, **settings):
+    model.compile(**settings)
+    return model
+
+
+def with_nan(model):
+    model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+    return model
+
+
+NOTES = np.zeros((5, 4))
+# The shared checks that the notebook variants do not reach, on small real models:
+# (the model, the check on it, a piece of its message).
+UNIT_CASES = {
+    "not_dense": (
+        lambda: keras.Sequential(
+            [keras.Input((2,)), keras.layers.Dense(3), keras.layers.BatchNormalization()]
+        ),
+        lambda m: checks.expect_dense_units(m, [3, 1]),
+        "Layer 2 should be a Dense layer; yours is a BatchNormalization layer.",
+    ),
+    "optimizer": (
+        lambda: compiled(
+            dense(1, inputs=4), optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"]
+        ),
+        lambda m: checks.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        "Your model should be compiled with optimizer='sgd'; yours uses 'adam'.",
+    ),
+    "loss": (
+        lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="mse", metrics=["accuracy"]),
+        lambda m: checks.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        "Your model should be compiled with loss='binary_crossentropy'; yours uses 'mean_squared_error'.",
+    ),
+    "no_metrics": (
+        lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy"),
+        lambda m: checks.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        "Your model should track metrics=['accuracy']; yours tracks none.",
+    ),
+    "unbuilt_predictions": (
+        lambda: dense(3, 1),
+        lambda m: checks.predictions(m, NOTES, 1, "bank note"),
+        "Your model has not been built, so it has no weights to predict with.",
+    ),
+    "input_width": (
+        lambda: dense(1, inputs=3),
+        lambda m: checks.predictions(m, NOTES, 1, "bank note"),
+        "Your model takes 3 inputs, but each bank note has 4.",
+    ),
+    "not_dense_predictions": (
+        lambda: keras.Sequential(
+            [keras.Input((4,)), keras.layers.BatchNormalization(), keras.layers.Dense(1)]
+        ),
+        lambda m: checks.predictions(m, NOTES, 1, "bank note"),
+        "The grader cannot compute your model's predictions: layer 1 is a BatchNormalization",
+    ),
+    "nan_weights": (
+        lambda: with_nan(dense(1, inputs=4, activation="sigmoid")),
+        lambda m: heldout_measure("dollar_bills", m),
+        "Your model's weights hold NaN or infinite values",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(UNIT_CASES))
+def test_shared_check_fails_with_its_message(tmp_path, name):
+    build, check, piece = UNIT_CASES[name]
+    with pytest.raises(CheckFailed) as caught:
+        check(saved(tmp_path, build()))
+    assert piece in str(caught.value)
+    assert_branches_reached(f"unit:{name}", {None: str(caught.value)})
+
+
+def test_shared_checks_pass_on_what_they_measure(tmp_path):
+    model = saved(
+        tmp_path,
+        compiled(dense(3, 1, inputs=2, activation="relu"), optimizer="adam", loss="mse", metrics=["acc"]),
+    )
+    assert checks.expect_dense_units(model, [3, 1]) == "Layers: Dense(3), Dense(1)."
+    assert checks.expect_activations(model, ["relu", "relu"]) == "Activations, layer by layer: relu, relu."
+    assert checks.expect_input_shape(model, 2) == "The model takes input shape (2,)."
+    assert checks.expect_parameters(model, 13) == "The model has 13 parameters."
+    assert checks.expect_compile(model, "adam", "mse", ["accuracy"]) == (
+        "Compiled with optimizer 'adam' and loss 'mean_squared_error', tracking 'acc'."
+    )
+
+
+def test_meteor_measure_is_the_mean_squared_error_of_known_weights(tmp_path):
+    """The model predicts 2t - 1 for every time step t; the measure must be the mean of
+    (2t - 1 - t²)² over the held-out time steps, computed here without the model."""
+    model = dense(1, inputs=1)
+    model.set_weights([np.array([[2.0]]), np.array([-1.0])])
+    t = heldout("meteor_orbit").x.reshape(-1)
+    expected = float(np.mean((2 * t - 1 - t**2) ** 2))
+    assert heldout_measure("meteor_orbit", saved(tmp_path, model)) == pytest.approx(expected, rel=1e-6)
+
+
+# The meteor model's weights, set by hand instead of 30 epochs of training: the first layer's
+# relu units are t + 11 and t - k at 49 knots k, the next two layers pass them on unchanged, and
+# the output layer adds them up into the least-squares piecewise-linear fit of y = t².
+HAND_SET_WEIGHTS = """
+knots = np.linspace(-10.5, 10.5, 49)
+grid = np.arange(-10.5, 10.5, 0.01)
+features = np.column_stack([grid + 11] + [np.maximum(grid - k, 0) for k in knots] + [np.ones_like(grid)])
+coefficients = np.linalg.lstsq(features, grid**2, rcond=None)[0]
+model.set_weights([
+    np.ones((1, 50)), np.concatenate([[11.0], -knots]),
+    np.eye(50), np.zeros(50), np.eye(50), np.zeros(50),
+    coefficients[:50].reshape(50, 1), coefficients[50:],
+])
+"""
+# The reference solutions, trained as they are or (meteor_orbit) with the weights set by hand,
+# without the plots, which take seconds and are not graded.
+REFERENCES = {
+    "hello_nets": (),
+    "counting_parameters": (),
+    "build_as_shown": (),
+    "dollar_bills": ((DOLLAR_PLOT, ""),),
+    "meteor_orbit": ((METEOR_FIT, HAND_SET_WEIGHTS), *METEOR_PLOTS),
+}
+
+
+def test_every_reference_is_checked_for_measured_feedback():
+    trained_in_test_grading = {"darts", "irrigation"}  # test_reference_solution_that_trains_long...
+    assert set(REFERENCES) | trained_in_test_grading == set(COURSE.exercises)
+
+
+@pytest.mark.parametrize("exercise_id", list(REFERENCES))
+def test_reference_passes_with_feedback_stating_what_was_measured(tmp_path, exercise_id):
+    source = (SOLUTIONS / f"{exercise_id}.ipynb").read_text(encoding="utf-8")
+    text = Variant(exercise_id, "reference", REFERENCES[exercise_id]).apply(source)
+    result = grade_here(text, exercise_id, tmp_path)
+    assert result.error is None and result.cell_errors == []
+    assert failed_checks(result) == set()
+    assert_pass_feedback_is_measured(result, tmp_path / "artifacts")
