@@ -100,6 +100,7 @@ def test_a_stopped_batch_resumes_and_a_regrade_gives_the_same_gradebook(tmp_path
     stored = folder / RESULTS_DIR
     open_gate(gates, "ann")  # ann finishes; bob's notebook waits, running, until the batch is stopped
     args = [*CLI, "grade", folder, "--csv", tmp_path / "cut.csv", "--jobs", "1", "--timeout", "60"]
+    args += ["--sandbox", "off"]  # see grade()
     batch = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     running = []
     until = time.monotonic() + 120

@@ -3,8 +3,9 @@
 tests/hostile/<batch>/<learner>/<exercise>.ipynb are the submissions and tests/hostile/expected.toml
 the result each must get. Each batch is graded once by `keras-course grade`, with its limits;
 then every result is checked against its line of the table, and no process a notebook started
-may be left. Cases that cannot run safely on a shared machine (a fork bomb, a notebook writing
-into the course by absolute path) are in the README's security model, not here.
+may be left. The `sandbox` batch tries to get out of the Linux sandbox (read and write the
+course, the network, signals, a bounded fork flood, a full disk); its test also checks that the
+server, the process and every file outside the runs are untouched.
 """
 
 from __future__ import annotations

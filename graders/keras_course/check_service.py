@@ -23,9 +23,11 @@ import os
 import socket
 import tempfile
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
 from keras_course.config import CourseError, load_course
+from keras_course.runner import RUN_FILE, place_cell_errors, read_notebook
 
 CHECKS_ENV = "KERAS_COURSE_CHECKS"
 SOCKET_NAME = "checks.sock"
@@ -33,8 +35,10 @@ MAX_REQUEST_BYTES = 64 * 1024
 MAX_GRADINGS = 20  # per kernel: the checks of one notebook need one or two
 
 
-def answer(request: object, box: Path, workdir: Path, count: int) -> dict:
-    """The answer to one request of a kernel whose run folder is box."""
+def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Path | None = None) -> dict:
+    """The answer to one request of a kernel whose run folder is box; notebooks is the folder of
+    the notebook the kernel runs (nbgrader's autograded/<learner>/<assignment>/), where its
+    cells' positions are found for the cell errors."""
     from keras_course.export_files import collect_export
     from keras_course.grading import grade_artifacts
 
@@ -55,16 +59,30 @@ def answer(request: object, box: Path, workdir: Path, count: int) -> dict:
         collect_export(box, str(request.get("export")), target)
     except CourseError as exc:
         return {"error": f"the grader could not read your variables back: {exc}"}
-    from dataclasses import asdict
-
+    if notebooks is not None:
+        place_cells(target / RUN_FILE, notebooks / f"{exercise.id}.ipynb")
     return {"result": asdict(grade_artifacts(target, exercise.id))}
+
+
+def place_cells(run_file: Path, notebook: Path) -> None:
+    """Name the cells of the recorded cell errors by their position in the notebook."""
+    try:
+        recorded = json.loads(run_file.read_text(encoding="utf-8"))
+        errors = recorded["cell_errors"]
+        nb = read_notebook(notebook)
+    except (OSError, ValueError, KeyError, TypeError, CourseError):
+        return  # the errors keep their execution counts
+    if isinstance(errors, list):
+        recorded["cell_errors"] = place_cell_errors(errors, nb)
+        run_file.write_text(json.dumps(recorded), encoding="utf-8")
 
 
 class CheckService:
     """One kernel's check service: `start()` listens on box/checks.sock, `stop()` ends it."""
 
-    def __init__(self, box: Path) -> None:
+    def __init__(self, box: Path, notebooks: Path | None = None) -> None:
         self.box = box
+        self.notebooks = notebooks
         self.socket_path = box / SOCKET_NAME
         self._workdir = tempfile.TemporaryDirectory(prefix="keras-course-checks-")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -103,7 +121,7 @@ class CheckService:
             request = json.loads(raw.decode("utf-8") or "null")
             if isinstance(request, dict) and request.get("op") == "grade":
                 self._gradings += 1
-            reply = answer(request, self.box, Path(self._workdir.name), self._gradings)
+            reply = answer(request, self.box, Path(self._workdir.name), self._gradings, self.notebooks)
         connection.sendall(json.dumps(reply).encode("utf-8") + b"\n")
 
     def stop(self) -> None:

@@ -38,7 +38,8 @@ def _record_errors(result) -> None:  # an IPython post_run_cell hook
     error = result.error_before_exec or result.error_in_exec
     if error is None or isinstance(error, CheckFailed):  # a failed check is not the learner's error
         return
-    # The kernel does not know the cell's position in the notebook: it is named by its [count].
+    # The kernel does not know the cell's position in the notebook: it is named by its [count],
+    # and the check service (nbgrader autograde) finds the position from the cell's source.
     shown = getattr(_shell(), "_last_traceback", None) or []  # ipykernel keeps what it sent
     _state["cell_errors"].append(
         CellError.of(

@@ -11,6 +11,7 @@ a folder whose name the notebook cannot know beforehand (see kernel_cells.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -60,6 +61,7 @@ class CellError:
     ename: str
     evalue: str
     count: int = 0  # the cell's execution count [N], where its position is unknown (nbgrader)
+    source_key: str = ""  # digest of the cell's source, by which place_cell_errors finds its position
 
     @classmethod
     def of(
@@ -70,7 +72,8 @@ class CellError:
         line = line if 0 < line <= len(lines) else 0
         code = shorten(lines[line - 1]) if line else first_line(source)
         first = (str(evalue).splitlines() or [""])[0][:300]
-        return cls(cell=cell, line=line, code=code, ename=ename, evalue=first, count=count)
+        key = source_key(source)
+        return cls(cell=cell, line=line, code=code, ename=ename, evalue=first, count=count, source_key=key)
 
     def describe(self) -> str:
         if self.cell:
@@ -86,6 +89,25 @@ class CellError:
         if self.ename == "NotImplementedError":
             return f"{where} is not filled in yet: replace `raise NotImplementedError()`."
         return f"{where} stopped with {self.ename}: {self.evalue}"
+
+
+def source_key(source: str) -> str:
+    """A short digest of a cell's source."""
+    return hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def place_cell_errors(errors: list[dict], nb: nbformat.NotebookNode) -> list[dict]:
+    """Cell errors recorded inside a kernel, which does not know where its cells stand in the
+    notebook (nbgrader's test cells), with each cell's position in nb found by its source."""
+    positions: dict[str, int] = {}
+    for position, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type == "code":
+            positions.setdefault(source_key(cell.source), position)
+    placed = []
+    for error in errors:
+        position = positions.get(str(error.get("source_key")), 0) if isinstance(error, dict) else 0
+        placed.append({**error, "cell": position} if position and not error.get("cell") else error)
+    return placed
 
 
 @dataclass

@@ -103,7 +103,7 @@ class SandboxProvisioner(LocalProvisioner):
         if self.check_service:
             from keras_course.check_service import CHECKS_ENV, CheckService
 
-            self._service = CheckService(folder.box)
+            self._service = CheckService(folder.box, Path(requested) if requested else None)
             env[CHECKS_ENV] = str(self._service.socket_path)
         kwargs["env"] = env
         km.connection_file = str(folder.box / "kernel.json")
