@@ -1,19 +1,14 @@
 """The declared dependencies are true: each resolves at its declared minimum, and the course
 reads course.toml on Python 3.10, whose standard library has no tomllib.
 
-The resolution is uv's (`uv pip compile --resolution lowest-direct`), from uv's cache when it
-holds the packages' metadata; otherwise uv reads the metadata from the package index once
-(--no-build: metadata only; no package, and no Python, is downloaded), which fills
-the cache for the next run. Without a network and without that cache, the test is skipped
-and says so.
+The resolution is uv's (`uv pip compile --resolution lowest-direct`), from the packages'
+metadata only (packaging_tools.resolve).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from keras_course.config import tomllib
@@ -21,42 +16,16 @@ from keras_course.paths import ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from packaging_tools import PYPROJECT, resolve
 
-PYPROJECT = ROOT / "pyproject.toml"
 DEPENDENCIES = [
     Requirement(r) for r in tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["dependencies"]
 ]
 
 
-def uv() -> str:
-    beside = Path(sys.executable).with_name("uv")  # `make install` puts uv in .venv
-    found = str(beside) if beside.exists() else shutil.which("uv")
-    if found is None:
-        pytest.skip("uv is not installed (make install puts it into .venv/bin)")
-    return found
-
-
 def resolve_lowest(python: str) -> dict[str, Version]:
     """Package -> version, every direct dependency at the lowest version it allows."""
-    args = [
-        uv(),
-        "pip",
-        "compile",
-        str(PYPROJECT),
-        "--resolution",
-        "lowest-direct",
-        "--python-version",
-        python,
-    ]
-    args += ["--no-build", "--no-python-downloads", "--no-header", "--no-annotate", "--quiet"]
-    out = subprocess.run([*args, "--offline"], capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0:  # the cache lacks some metadata: read it from the index, once
-        out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0 and "unsatisfiable" not in out.stderr:
-        pytest.skip(f"no network and no cached metadata to resolve with: {out.stderr.strip()[-300:]}")
-    assert out.returncode == 0, out.stderr
-    pins = [line.split("==") for line in out.stdout.splitlines() if "==" in line]
-    return {canonicalize_name(name.strip()): Version(version.split(";")[0].strip()) for name, version in pins}
+    return resolve("--resolution", "lowest-direct", "--python-version", python)
 
 
 @pytest.mark.parametrize("python", ["3.10", "3.11"])

@@ -3,14 +3,15 @@
 import os
 import sys
 
-from keras_course.paths import CACHE
+from keras_course.paths import CACHE, INSTALLED
 
 __version__ = "0.1.0"
 
-# Keras and matplotlib write into the home directory unless told otherwise: a keras-course
-# process that imports them (the banknotes download does) keeps them in the project's .cache/.
-os.environ.setdefault("KERAS_HOME", str(CACHE / "keras"))
-os.environ.setdefault("MPLCONFIGDIR", str(CACHE / "matplotlib"))
+# Keras and matplotlib write into the home directory unless told otherwise: in the repository, a
+# keras-course process that imports them (the banknotes download does) keeps them in .cache/.
+if not INSTALLED:
+    os.environ.setdefault("KERAS_HOME", str(CACHE / "keras"))
+    os.environ.setdefault("MPLCONFIGDIR", str(CACHE / "matplotlib"))
 
 # nbformat validates with jsonschema, which imports the optional IRI checker rfc3987_syntax when
 # it is installed. That module builds a grammar at import time: 2 s in every grading process,

@@ -148,8 +148,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
     from keras_course.batch import grade_folder
-    from keras_course.paths import SAMPLES, SOLUTIONS
+    from keras_course.paths import SAMPLES, SOLUTIONS, instructor_only
 
+    instructor_only(SOLUTIONS, "the demo")
+    instructor_only(SAMPLES, "the demo")
     with tempfile.TemporaryDirectory(prefix="keras-course-demo-") as tmp:
         folder = Path(tmp)
         shutil.copytree(SOLUTIONS, folder / "reference", ignore=shutil.ignore_patterns("*.csv"))

@@ -25,7 +25,7 @@ from nbconvert.preprocessors import Preprocessor
 
 from keras_course import data
 from keras_course.config import Exercise, load_course
-from keras_course.paths import SOLUTIONS, grader_file
+from keras_course.paths import SOLUTIONS, grader_file, instructor_only
 from keras_course.runner import PREPARE_ID
 from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.sandbox_provisioner import kernelspec
@@ -119,7 +119,9 @@ STEPS = (DropCheckFooter, AddPrepareCell, AddCheckCells)
 
 def source_notebook(exercise: Exercise) -> nbformat.NotebookNode:
     """The nbgrader source notebook of one exercise, made from solutions/<id>.ipynb."""
-    nb = nbformat.read(SOLUTIONS / f"{exercise.id}.ipynb", as_version=4)
+    nb = nbformat.read(
+        instructor_only(SOLUTIONS / f"{exercise.id}.ipynb", "the nbgrader course"), as_version=4
+    )
     resources = {"exercise": exercise}
     for step in STEPS:
         nb, resources = step().preprocess(nb, resources)

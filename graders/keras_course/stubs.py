@@ -1,7 +1,7 @@
 """Make the learner's stub from an exercise's source notebook, with nbgrader's preprocessors.
 
-The source is the reference solution in solutions/<id>.ipynb, its answers between
-`### BEGIN SOLUTION` and `### END SOLUTION`. ClearSolutions replaces each answer with a
+The source is the reference solution in solutions/<id>.ipynb, its answers between nbgrader's
+solution markers. ClearSolutions replaces each answer with a
 placeholder and keeps the instruction comments around it; ClearOutput empties the outputs.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from keras_course.paths import EXERCISES, SOLUTIONS
+from keras_course.paths import EXERCISES, SOLUTIONS, instructor_only
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -30,7 +30,7 @@ def make_stub(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def stub_text(exercise_id: str) -> str:
     """The stub of one exercise as the text of a notebook file."""
-    source = nbformat.read(SOLUTIONS / f"{exercise_id}.ipynb", as_version=4)
+    source = nbformat.read(instructor_only(SOLUTIONS / f"{exercise_id}.ipynb", "making stubs"), as_version=4)
     return nbformat.writes(make_stub(source)) + "\n"
 
 
