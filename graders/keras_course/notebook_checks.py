@@ -148,6 +148,9 @@ def check(exercise_id: str, *names: str) -> None:
     by_name = {c.name: c for c in result.checks}
     for name in names:
         outcome = by_name[name]
+        if outcome.pending:  # the learner package has no held-out data
+            print(f"… {outcome.feedback}")
+            continue
         if not outcome.passed:
             raise CheckFailed(outcome.feedback)
         print(f"✓ {outcome.feedback}")

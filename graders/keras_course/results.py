@@ -2,6 +2,10 @@
 
 An exercise a learner did not hand in is "not submitted", which is not 0: its cell in the CSV
 is empty, in the summary table it is "-", and in JUnit its checks are skipped.
+
+A check on held-out data graded where that data is not (the learner package) is pending:
+`"pending": true`, no points, and not failed; the checklist says how many points wait for the
+hand-in, and JUnit skips it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 NOT_SUBMITTED = "not submitted"  # the error of the result of an exercise not handed in
+PENDING = "checked when you hand it in"
 
 
 @dataclass
@@ -24,6 +29,7 @@ class CheckResult:
     points: float
     max_points: float
     feedback: str
+    pending: bool = False  # needs held-out data, which is not here: checked when handed in
 
 
 @dataclass
@@ -40,6 +46,16 @@ class Result:
     @property
     def submitted(self) -> bool:
         return self.error != NOT_SUBMITTED
+
+    @property
+    def pending_points(self) -> float:
+        """The points of the checks that run only where the instructor grades."""
+        return float(sum(c.max_points for c in self.checks if c.pending))
+
+    @property
+    def passed_here(self) -> bool:
+        """Every check that could run here passed (the pending ones aside), and the run had no error."""
+        return not self.error and self.score == self.max_score - self.pending_points
 
     @classmethod
     def from_dict(cls, raw: dict) -> Result:
@@ -117,6 +133,8 @@ def to_junit(results: list[Result]) -> str:
             case = ET.SubElement(suite, "testcase", classname=suite.get("name"), name=c.name)
             if not r.submitted:
                 ET.SubElement(case, "skipped", message=NOT_SUBMITTED)
+            elif c.pending:
+                ET.SubElement(case, "skipped", message=PENDING)
             elif not c.passed:
                 ET.SubElement(case, "failure", message=c.feedback).text = c.feedback
         counts = {
@@ -145,10 +163,24 @@ def checklist(result: Result, color: bool = False) -> str:
     for note in result.cell_errors:
         lines.append(f"  ! {note}")
     for c in result.checks:
+        if c.pending:
+            lines.append(f"  … {c.name} [{c.max_points:g} pending] {c.feedback}")
+            continue
         mark = ok if c.passed else bad
         lines.append(f"  {mark} {c.name} [{c.points:g}/{c.max_points:g}] {c.feedback}")
-    lines.append(f"  Total: {result.score:g}/{result.max_score:g}")
+    lines.append(f"  {total_line(result)}")
     return "\n".join(lines)
+
+
+def total_line(result: Result) -> str:
+    """The checklist's last line: the score, and the points that wait for the hand-in, if any."""
+    pending = result.pending_points
+    if not pending:
+        return f"Total: {result.score:g}/{result.max_score:g}"
+    return (
+        f"Total: {result.score:g}/{result.max_score - pending:g} of the checks that run here; "
+        f"{pending:g} more points are {PENDING}"
+    )
 
 
 def summary_table(results: list[Result], exercises: list[str], names: dict[str, str] | None = None) -> str:
