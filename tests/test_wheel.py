@@ -1,5 +1,6 @@
 """The learner wheel (`make dist`): it carries the course's learner files as package data, the
 same bytes as the repository's, and an unpacked copy finds them there, outside the repository.
+It holds no solution, no held-out row and nothing to rebuild them from (leaks.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from keras_course.config import load_course
 from keras_course.paths import ROOT
+from leaks import leaks
 from packaging_tools import build_wheel, wheel_texts
 
 COURSE = load_course()
@@ -50,6 +52,36 @@ def test_the_wheel_holds_the_learner_files_as_the_repository_has_them(wheel):
         name for name in files if name.startswith("keras_course/") and not name.startswith(PACKAGE_DATA)
     }
     assert modules == {f"keras_course/{p.name}" for p in (ROOT / "graders" / "keras_course").glob("*.py")}
+
+
+def test_the_wheel_holds_no_solution_no_held_out_row_and_no_seed(wheel):
+    assert leaks(wheel_texts(wheel)) == []
+
+
+def test_the_scan_finds_what_it_looks_for():
+    """The scan of the test above, on files that do hold each kind of leak."""
+    from keras_course.paths import HELDOUT, SOLUTIONS
+
+    planted = {
+        "keras_course/course/solutions/darts.ipynb": (SOLUTIONS / "darts.ipynb").read_bytes(),
+        "keras_course/course/datasets/heldout/darts.csv": (HELDOUT / "darts.csv").read_bytes(),
+        "keras_course/course/exercises/hello_nets.ipynb": (SOLUTIONS / "hello_nets.ipynb").read_bytes(),
+        "keras_course/rows.txt": (HELDOUT / "irrigation_machine.csv").read_bytes().splitlines()[7],
+        "keras_course/generate.py": (ROOT / "datasets" / "generate.py").read_bytes(),
+        "keras_course/course/model.keras": b"",
+    }
+    found = "\n".join(leaks(planted))
+    for name in planted:
+        assert name in found
+    for kind in (
+        "instructor's copy",
+        "a saved model",
+        "solution marker",
+        "an answer",
+        "held-out row",
+        "seed",
+    ):
+        assert kind in found
 
 
 @pytest.fixture(scope="module")
