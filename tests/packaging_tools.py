@@ -43,13 +43,20 @@ def run_uv(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return out
 
 
-def resolve(*options: str) -> dict[str, Version]:
-    """Package -> version of `uv pip compile pyproject.toml` with options (metadata only)."""
-    args = ["pip", "compile", str(PYPROJECT), *options]
+def compile_requirements(source: Path, *options: str) -> subprocess.CompletedProcess:
+    """`uv pip compile source` with options, from the packages' metadata only; skipped without
+    a network and without the metadata in uv's cache."""
+    args = ["pip", "compile", str(source), *options]
     args += ["--no-build", "--no-python-downloads", "--no-header", "--no-annotate", "--quiet"]
     out = run_uv(args)
     if out.returncode != 0 and "unsatisfiable" not in out.stderr:
         pytest.skip(f"no network and no cached metadata to resolve with: {out.stderr.strip()[-300:]}")
+    return out
+
+
+def resolve(*options: str) -> dict[str, Version]:
+    """Package -> version of `uv pip compile pyproject.toml` with options."""
+    out = compile_requirements(PYPROJECT, *options)
     assert out.returncode == 0, out.stderr
     pins = [line.split("==") for line in out.stdout.splitlines() if "==" in line]
     return {canonicalize_name(name.strip()): Version(version.split(";")[0].strip()) for name, version in pins}
