@@ -5,7 +5,8 @@ nbgrader needs) and DIR/source/<assignment>/ for every assignment in course.toml
 data files its notebooks read. Each notebook is made
 from its one source, solutions/<id>.ipynb, by three small preprocessors, one step each:
 
-- DropCheckFooter removes the closing "check your work" cell meant for `keras-course check`;
+- DropCheckFooter removes the closing "check your work" cells: the text about `keras-course
+  check` and the cell that calls `check()` (the test cells check instead);
 - AddPrepareCell puts a locked cell first that seeds the kernel as the grader does;
 - AddCheckCells appends one locked, autograded test cell per check in course.toml, with its
   points; the checks on held-out data sit in nbgrader's hidden-test regions.
@@ -31,7 +32,7 @@ from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.sandbox_provisioner import kernelspec
 from keras_course.stubs import CODE_STUB
 
-FOOTER_ID = "check"  # grade_id of the source notebooks' closing cell
+FOOTER_IDS = ("check", "check_here")  # grade_ids of the source notebooks' closing cells
 CONFIG_FILE = "nbgrader_config.py"
 ACTIVATE_FILE = "activate"
 HOMES = {  # where Keras, matplotlib, IPython and Jupyter write, inside the course directory
@@ -66,10 +67,10 @@ def check_descriptions(exercise_id: str) -> dict[str, str]:
 
 
 class DropCheckFooter(Preprocessor):
-    """Remove the closing cell that tells learners to run `keras-course check`."""
+    """Remove the closing cells: the one about `keras-course check`, the one that calls check()."""
 
     def preprocess(self, nb, resources):
-        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != FOOTER_ID]
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in FOOTER_IDS]
         return nb, resources
 
 

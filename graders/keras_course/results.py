@@ -152,24 +152,63 @@ def to_junit(results: list[Result]) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def checklist(result: Result, color: bool = False) -> str:
-    """The learner's view of one result: a line per check, then the total."""
-    ok, bad = ("\033[32m✓\033[0m", "\033[31m✗\033[0m") if color else ("✓", "✗")
-    lines = [f"{result.exercise}: {result.learner}" if result.learner else result.exercise]
-    if result.isolation == "none":
-        lines.insert(0, "Note: this run was not isolated (no sandbox), so it is a practice check only.")
-    if result.error:
-        lines.append(f"  ! {result.error}")
-    for note in result.cell_errors:
-        lines.append(f"  ! {note}")
+NOT_ISOLATED = "Note: this run was not isolated (no sandbox), so it is a practice check only."
+TEXT_MARKS = {"error": "!", "passed": "✓", "failed": "✗", "pending": "…"}
+COLORS = {"passed": "\033[32m", "failed": "\033[31m"}
+
+
+def checklist_entries(result: Result, note: str | None = None) -> list[tuple[str, str]]:
+    """The checklist as (kind, text) pairs: a "note" (by default, that the run was not isolated),
+    the "title", an "error" per problem of the run, a "passed", "failed" or "pending" per check,
+    and the "total"."""
+    entries = []
+    note = note if note is not None else (NOT_ISOLATED if result.isolation == "none" else "")
+    if note:
+        entries.append(("note", note))
+    entries.append(("title", f"{result.exercise}: {result.learner}" if result.learner else result.exercise))
+    entries += [("error", problem) for problem in [result.error, *result.cell_errors] if problem]
     for c in result.checks:
         if c.pending:
-            lines.append(f"  … {c.name} [{c.max_points:g} pending] {c.feedback}")
-            continue
-        mark = ok if c.passed else bad
-        lines.append(f"  {mark} {c.name} [{c.points:g}/{c.max_points:g}] {c.feedback}")
-    lines.append(f"  {total_line(result)}")
+            entries.append(("pending", f"{c.name} [{c.max_points:g} pending] {c.feedback}"))
+        else:
+            kind = "passed" if c.passed else "failed"
+            entries.append((kind, f"{c.name} [{c.points:g}/{c.max_points:g}] {c.feedback}"))
+    entries.append(("total", total_line(result)))
+    return entries
+
+
+def checklist(result: Result, color: bool = False, note: str | None = None) -> str:
+    """The learner's view of one result as text: a line per check, then the total."""
+    lines = []
+    for kind, text in checklist_entries(result, note):
+        if kind in ("note", "title"):
+            lines.append(text)
+        elif kind == "total":
+            lines.append(f"  {text}")
+        else:
+            mark = TEXT_MARKS[kind]
+            if color and kind in COLORS:
+                mark = f"{COLORS[kind]}{mark}\033[0m"
+            lines.append(f"  {mark} {text}")
     return "\n".join(lines)
+
+
+def checklist_html(result: Result, note: str | None = None) -> str:
+    """The same checklist as HTML, for a notebook (everything the result says is escaped)."""
+    from html import escape
+
+    colors = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "pending": "#6e7781"}
+    parts = ['<div class="keras-course-checklist">']
+    for kind, text in checklist_entries(result, note):
+        if kind == "note":
+            parts.append(f"<p><em>{escape(text)}</em></p>")
+        elif kind in ("title", "total"):
+            parts.append(f"<p><strong>{escape(text)}</strong></p>")
+        else:
+            mark = f'<span style="color:{colors[kind]}">{TEXT_MARKS[kind]}</span>'
+            parts.append(f'<div style="margin-left:1em">{mark} {escape(text)}</div>')
+    parts.append("</div>")
+    return "\n".join(parts)
 
 
 def total_line(result: Result) -> str:

@@ -32,6 +32,7 @@ from keras_course.paths import ROOT
 from keras_course.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
+GRADING_ENV = "KERAS_COURSE_GRADING"  # set in a grading kernel: the notebook's check() does nothing
 ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
 
@@ -172,6 +173,7 @@ def kernel_environment(home: Path, seed: int, token: str = "") -> dict[str, str]
         KERAS_BACKEND="tensorflow",
         PYTHONWARNINGS="ignore",
     )
+    env[GRADING_ENV] = "1"
     return env
 
 
