@@ -83,7 +83,7 @@ def test_check_in_the_kernel_gives_the_verdicts_of_keras_course_check(tmp_path):
         f"keras-course check {check_seconds:.1f} s (the notebook in nbclient took {notebook_seconds:.1f} s)"
     )
 
-    assert from_the_top["cell_errors"] == [] and from_the_top["error"] is None  # check() ran as a no-op
+    assert from_the_top["cell_errors"] == [] and from_the_top["error"] is None  # check() left out
     assert verdicts(in_kernel) == verdicts(from_the_top)
     assert {name for name, ok in verdicts(in_kernel).items() if not ok} == {"heldout_accuracy"}
     assert in_kernel["score"] == from_the_top["score"]

@@ -13,8 +13,9 @@ is the one whose graded variables the kernel all defines, the one with the most 
 several do; when that leaves a tie, a one-line message asks for `check("<id>")`.
 
 A practice check only: the notebook's code could change what it exports. The grade comes from a
-run of the whole notebook from the top, outside the kernel. In such a run (GRADING_ENV is set
-in the kernel's environment, runner.kernel_environment) check() does nothing.
+run of the whole notebook from the top, outside the kernel. Such a run leaves the closing
+check() cell out (runner.is_check_here), and a check() anywhere else does nothing there
+(GRADING_ENV is set in the grading kernel's environment, runner.kernel_environment).
 """
 
 from __future__ import annotations

@@ -193,6 +193,15 @@ def is_autograder_test(cell: nbformat.NotebookNode) -> bool:
     return (bool(meta.get("grade")) and not meta.get("solution")) or meta.get("grade_id") == PREPARE_ID
 
 
+CHECK_HERE_ID = "check_here"  # grade_id of the exercises' closing `check()` cell
+
+
+def is_check_here(cell: nbformat.NotebookNode) -> bool:
+    """The closing cell that calls check() (in_notebook.py): a graded run leaves it out, as the
+    grader checks the notebook itself (a check() without this cell does nothing: GRADING_ENV)."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == CHECK_HERE_ID
+
+
 def shorten(line: str) -> str:
     line = line.strip()
     return line if len(line) <= 60 else line[:57] + "..."
@@ -254,8 +263,8 @@ def run_notebook(
         cell.execution_count = None
     # nbgrader's autograder test cells call the graders themselves, after a cell that prepares
     # the kernel for them; here the graders run outside the kernel instead, so those cells are
-    # skipped (they keep their numbers).
-    learner_cells = [c for c in code_cells if not is_autograder_test(c)]
+    # skipped (they keep their numbers), and so is the closing check() cell.
+    learner_cells = [c for c in code_cells if not (is_autograder_test(c) or is_check_here(c))]
     prelude = nbformat.v4.new_code_cell(prelude_source(seed, uses_keras(nb)))
     export = nbformat.v4.new_code_cell(export_source(exercise.variables, folder.box / export_name))
     run_nb = nbformat.v4.new_notebook(cells=[prelude, *learner_cells, export])
