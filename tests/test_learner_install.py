@@ -71,7 +71,7 @@ class Learner:
         return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def learner(tmp_path_factory):
     folder = tmp_path_factory.mktemp("learner")
     wheel = build_wheel(folder / "dist")
@@ -85,6 +85,22 @@ def learner(tmp_path_factory):
     assert installed.returncode == 0, installed.stderr
     yield learner
     shutil.rmtree(learner.venv, ignore_errors=True)  # links to uv's cache, but many of them
+
+
+def assert_no_solution_and_no_held_out_row(learner: Learner) -> None:
+    """No file of the installed package holds a solution or a held-out row (leaks.py)."""
+    site = learner.site_packages()
+    files = {
+        str(path.relative_to(site)): path.read_bytes()
+        for folder in [site / "keras_course", *site.glob("keras_course-*.dist-info")]
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert "keras_course/course/course.toml" in files
+    assert leaks(files) == []
+    code = "from keras_course.paths import *; print(INSTALLED, HELDOUT.exists(), SOLUTIONS.exists())"
+    out = learner.run("python", "-c", code)
+    assert out.stdout.split() == ["True", "False", "False"], out.stderr
 
 
 def with_answers(stub: nbformat.NotebookNode, exercise_id: str) -> nbformat.NotebookNode:
@@ -107,7 +123,9 @@ def with_answers(stub: nbformat.NotebookNode, exercise_id: str) -> nbformat.Note
     return filled
 
 
-def test_a_learner_starts_fills_in_and_checks_the_exercises(learner):
+def test_a_learner_installs_starts_fills_in_and_checks_the_exercises(learner):
+    """One test, so that one environment serves it all, wherever xdist runs it."""
+    assert_no_solution_and_no_held_out_row(learner)
     listed = learner.run("keras-course", "list")
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[0] for line in listed.stdout.splitlines()] == list(COURSE.exercises)
@@ -169,18 +187,3 @@ def test_a_learner_starts_fills_in_and_checks_the_exercises(learner):
         f"  Total: {dollar.max_score - held:g}/{dollar.max_score - held:g} of the checks that run here; "
         f"{held:g} more points are checked when you hand it in"
     )
-
-
-def test_the_installed_package_holds_no_solution_and_no_held_out_row(learner):
-    site = learner.site_packages()
-    files = {
-        str(path.relative_to(site)): path.read_bytes()
-        for folder in [site / "keras_course", *site.glob("keras_course-*.dist-info")]
-        for path in folder.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-    assert "keras_course/course/course.toml" in files
-    assert leaks(files) == []
-    code = "from keras_course.paths import *; print(INSTALLED, HELDOUT.exists(), SOLUTIONS.exists())"
-    out = learner.run("python", "-c", code)
-    assert out.stdout.split() == ["True", "False", "False"], out.stderr

@@ -129,8 +129,13 @@ def test_an_unpacked_wheel_writes_the_same_data_files_as_the_repository(unpacked
     assert (tmp_path / "cache" / "keras-course" / "datasets" / data.BANKNOTES_FILE).is_file()
 
 
-def test_instructor_commands_say_they_need_the_repository(unpacked, tmp_path):
-    out = run_unpacked(unpacked, tmp_path, "-m", "keras_course", "stubs")
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [(["stubs"], "making stubs"), (["nbgrader", "course"], "the nbgrader course"), (["demo"], "the demo")],
+)
+def test_instructor_commands_say_they_need_the_repository(unpacked, tmp_path, command, what):
+    out = run_unpacked(unpacked, tmp_path, "-m", "keras_course", *command)
     assert out.returncode == 2
-    assert out.stderr.strip().startswith("keras-course: error: making stubs needs the instructor's copy")
-    assert len(out.stderr.strip().splitlines()) == 1
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith(f"keras-course: error: {what} needs the instructor's copy of the course")
+    assert not (tmp_path / "course").exists()

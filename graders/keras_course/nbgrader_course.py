@@ -27,12 +27,12 @@ from nbconvert.preprocessors import Preprocessor
 from keras_course import data
 from keras_course.config import Exercise, load_course
 from keras_course.paths import SOLUTIONS, grader_file, instructor_only
-from keras_course.runner import PREPARE_ID
+from keras_course.runner import CHECK_HERE_ID, PREPARE_ID
 from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.sandbox_provisioner import kernelspec
 from keras_course.stubs import CODE_STUB
 
-FOOTER_IDS = ("check", "check_here")  # grade_ids of the source notebooks' closing cells
+FOOTER_IDS = ("check", CHECK_HERE_ID)  # grade_ids of the source notebooks' closing cells
 CONFIG_FILE = "nbgrader_config.py"
 ACTIVATE_FILE = "activate"
 HOMES = {  # where Keras, matplotlib, IPython and Jupyter write, inside the course directory
@@ -184,6 +184,7 @@ def activate_text(folder: Path) -> str:
 def write_course(folder: Path) -> list[Path]:
     """Write nbgrader_config.py and source/<assignment>/ for every assignment; return the files."""
     course = load_course()
+    instructor_only(SOLUTIONS, "the nbgrader course")  # before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / CONFIG_FILE
     config.write_text(config_text(course.timeout), encoding="utf-8")
