@@ -21,7 +21,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install sandbox demo test test-all course lint format stubs data calibrate clean
+.PHONY: install sandbox demo test test-all course lint format stubs data calibrate dist clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
 $(STAMP): pyproject.toml
@@ -76,5 +76,12 @@ stubs: install
 calibrate: install
 	$(BIN)/python -m keras_course.calibrate --seeds 20
 
+# The learner package: dist/keras_course-<version>-py3-none-any.whl, with the course's learner
+# files as package data (pyproject.toml lists them) and no solutions or held-out data.
+dist: install
+	rm -rf build
+	$(BIN)/uv build --wheel --out-dir dist
+	rm -rf build
+
 clean:
-	rm -rf .cache build *.egg-info
+	rm -rf .cache build dist *.egg-info

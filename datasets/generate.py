@@ -5,7 +5,12 @@ data with the same columns and sizes. Run `python datasets/generate.py` to rewri
 
 - datasets/darts.csv and datasets/irrigation_machine.csv: what the learners' notebooks load;
 - datasets/heldout/darts.csv and datasets/heldout/irrigation_machine.csv: drawn from the same
-  distributions with other seeds, read only by the graders.
+  distributions with other seeds, read only by the graders;
+- datasets/banknotes_rows.txt and datasets/heldout/banknotes_rows.txt: which rows of the UCI
+  banknotes file the notebooks read, and which the graders hold back (a seeded split).
+
+Only datasets/*.csv and datasets/banknotes_rows.txt go into the learner package; this file
+(its seeds) and datasets/heldout/ stay in the instructor's copy.
 
 Difficulty is set so that the course's reference models reach about the course's figures
 (darts about 0.85 test accuracy after 200 epochs, irrigation about 0.90); `--bayes` prints the
@@ -31,7 +36,17 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 COMPETITORS = ("Steve", "Susan", "Michael", "Kate")
-SEEDS = {"darts": 1001, "darts_heldout": 2002, "irrigation": 3003, "irrigation_heldout": 4004}
+SEEDS = {
+    "darts": 1001,
+    "darts_heldout": 2002,
+    "irrigation": 3003,
+    "irrigation_heldout": 4004,
+    "banknotes_split": 7,
+}
+
+# banknotes: the UCI file's rows, and the share of them the graders hold back
+BANKNOTES_ROWS = 1372
+BANKNOTES_HELDOUT_FRACTION = 0.2
 
 # darts: how far each throw lands from where the competitor aims
 DART_SPREAD = 0.18
@@ -89,6 +104,18 @@ def make_irrigation(rows: int, seed: int) -> pd.DataFrame:
     return frame
 
 
+def split_banknotes(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The row numbers (0-based, in the UCI file's order) the notebooks read, and those held back."""
+    order = np.random.default_rng(seed).permutation(rows)
+    cut = int(round(rows * BANKNOTES_HELDOUT_FRACTION))
+    return np.sort(order[cut:]), np.sort(order[:cut])
+
+
+def rows_text(rows: np.ndarray, what: str) -> str:
+    """A row-number file: a comment line, then one 0-based row number per line."""
+    return f"# {what} (0-based rows of data_banknote_authentication.txt)\n" + "".join(f"{r}\n" for r in rows)
+
+
 def bayes_accuracy(samples: int = 200_000) -> dict[str, float]:
     """Monte-Carlo estimate of the best accuracy any model can reach on each data set."""
     from math import erf
@@ -119,7 +146,7 @@ def bayes_accuracy(samples: int = 200_000) -> dict[str, float]:
 
 
 def write_all(folder: Path = HERE) -> list[Path]:
-    """Write the four CSV files and return their paths."""
+    """Write the four CSV files and the two banknote row files, and return their paths."""
     (folder / "heldout").mkdir(parents=True, exist_ok=True)
     files = {
         folder / "darts.csv": make_darts(200, SEEDS["darts"]),
@@ -132,7 +159,14 @@ def write_all(folder: Path = HERE) -> list[Path]:
             frame.to_csv(path, index=True, float_format="%.1f")
         else:
             frame.to_csv(path, index=False, float_format="%.6f")
-    return list(files)
+    course_rows, heldout_rows = split_banknotes(BANKNOTES_ROWS, SEEDS["banknotes_split"])
+    row_files = {
+        folder / "banknotes_rows.txt": rows_text(course_rows, "the banknotes the notebooks read"),
+        folder / "heldout" / "banknotes_rows.txt": rows_text(heldout_rows, "the banknotes held back"),
+    }
+    for path, text in row_files.items():
+        path.write_text(text, encoding="utf-8")
+    return [*files, *row_files]
 
 
 def main() -> None:

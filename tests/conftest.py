@@ -20,7 +20,13 @@ def failed_checks(result) -> set[str]:
 
 
 # The longest runs start first, so that both workers end together.
-FIRST = {"test_nbgrader.py": 0, "test_hostile.py": 1, "test_batch_resume.py": 2, "test_grading.py": 3}
+FIRST = {
+    "test_nbgrader.py": 0,
+    "test_learner_install.py": 1,
+    "test_hostile.py": 2,
+    "test_batch_resume.py": 3,
+    "test_grading.py": 4,
+}
 
 
 def pytest_collection_modifyitems(items):

@@ -28,7 +28,7 @@ from keras_course.grading import grader_args, run_grader_here
 from keras_course.kernel_cells import seed_kernel
 from keras_course.notebook_checks import export_run
 from keras_course.results import Result
-from keras_course.runner import CellError, is_autograder_test
+from keras_course.runner import CellError, is_autograder_test, is_check_here
 from keras_course.saved_model import SavedModel, read_saved_model
 
 
@@ -58,7 +58,7 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
     os.chdir(sandbox)
     try:
         for position, cell in enumerate(nb.cells, start=1):  # as Jupyter counts them: markdown too
-            if cell.cell_type != "code" or is_autograder_test(cell):
+            if cell.cell_type != "code" or is_autograder_test(cell) or is_check_here(cell):
                 continue
             filename = f"<cell {position}>"
             try:

@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from keras_course.config import load_course
 from keras_course.paths import EXERCISES, GRADERS, ROOT, SOLUTIONS
 from mistakes import MISTAKES
 
 CLI = [sys.executable, "-m", "keras_course"]
+COURSE = load_course()
 
 
 def run(*args, cwd=ROOT):
@@ -134,7 +136,8 @@ def test_check_json_on_a_solution_exits_0_with_the_contract_schema():
     assert set(result) >= {"learner", "exercise", "score", "max_score", "error", "checks"}
     assert result["score"] == result["max_score"] == 4
     for check in result["checks"]:
-        assert set(check) == {"name", "passed", "points", "max_points", "feedback"}
+        assert set(check) == {"name", "passed", "points", "max_points", "feedback", "pending"}
+        assert check["pending"] is False  # the repository has the held-out data (README: --json)
 
 
 @pytest.mark.notebook
@@ -168,3 +171,38 @@ def test_plain_pytest_grades_a_submission():
     )
     assert out.returncode == 0, out.stdout[-2000:]
     assert "4 passed" in out.stdout and "Total: 4/4" in out.stdout
+
+
+def test_start_writes_every_exercise_and_its_data_files(tmp_path):
+    folder = tmp_path / "my course"
+    out = run("start", folder, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for exercise_id in COURSE.exercises:
+        assert (folder / f"{exercise_id}.ipynb").read_bytes() == (
+            EXERCISES / f"{exercise_id}.ipynb"
+        ).read_bytes()
+    names = {name for exercise in COURSE.exercises.values() for name in exercise.data}
+    assert {p.name for p in folder.iterdir()} == names | {f"{i}.ipynb" for i in COURSE.exercises}
+    assert f"wrote {folder / 'darts.ipynb'}" in out.stdout.splitlines()
+
+
+def test_start_keeps_the_learners_notebooks_unless_forced(tmp_path):
+    assert run("start", tmp_path).returncode == 0
+    mine = tmp_path / "darts.ipynb"
+    mine.write_text("my work", encoding="utf-8")
+    out = run("start", tmp_path)
+    assert out.returncode == 2
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("keras-course: error: ") and "already there; pass --force" in line
+    assert mine.read_text(encoding="utf-8") == "my work"
+    assert run("start", tmp_path, "--force").returncode == 0
+    assert mine.read_bytes() == (EXERCISES / "darts.ipynb").read_bytes()
+
+
+def test_start_into_a_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "taken").write_text("", encoding="utf-8")
+    out = run("start", tmp_path / "taken")
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        f"keras-course: error: {tmp_path / 'taken'}: is a file, not a folder to write the exercises into"
+    ]

@@ -57,7 +57,8 @@ def test_committed_stub_is_generated_from_its_source(exercise_id):
 def test_stub_keeps_instructions_and_drops_answers(exercise_id):
     source = nbformat.read(SOLUTIONS / f"{exercise_id}.ipynb", as_version=4)
     stub = nbformat.reads(stub_text(exercise_id), as_version=4)
-    for before, after in zip(source.cells, stub.cells, strict=True):
+    cells = [c for c in stub.cells if not c.id.startswith("colab-")]
+    for before, after in zip(source.cells, cells, strict=True):
         if "### BEGIN SOLUTION" not in before.source:
             assert after.source == before.source
             continue
@@ -66,6 +67,30 @@ def test_stub_keeps_instructions_and_drops_answers(exercise_id):
         for line in before.source.splitlines():
             if line.startswith("# "):
                 assert line in after.source.splitlines(), f"instruction lost: {line}"
+
+
+@pytest.mark.parametrize("exercise_id", list(COURSE.exercises))
+def test_stub_opens_in_colab_and_installs_keras_course_there_only(exercise_id):
+    stub = nbformat.reads(stub_text(exercise_id), as_version=4)
+    badge = stub.cells[0]
+    url = COURSE.colab["notebook"].format(id=exercise_id)
+    assert badge.cell_type == "markdown" and badge.source.startswith("[![Open In Colab](")
+    assert badge.source.endswith(f"]({url})") and url.endswith(f"/{exercise_id}.ipynb")
+    install = next(c for c in stub.cells if c.cell_type == "code")
+    lines = install.source.splitlines()
+    guard = lines.index('if "google.colab" in sys.modules:')
+    assert all(line.startswith("    ") for line in lines[guard + 1 :])  # nothing runs outside Colab
+    assert f'"--no-deps", "{COURSE.colab["install"]}"]' in install.source
+    assert '"keras_course", "data", "."' in install.source
+    namespace: dict = {}
+    exec(install.source, namespace)  # here, not Colab: the guard is all that runs
+    assert "subprocess" in namespace
+
+
+def test_course_toml_without_colab_settings_is_a_one_line_error():
+    text = COURSE_TOML.read_text(encoding="utf-8").replace('install = "keras-course"', "")
+    with pytest.raises(CourseError, match=r"^course.toml: \[colab\] needs install$"):
+        parse_course(text, "course.toml")
 
 
 def test_samples_are_generated_from_the_solutions():

@@ -1,20 +1,16 @@
-"""The declared dependencies are true: each resolves at its declared minimum, and the course
-reads course.toml on Python 3.10, whose standard library has no tomllib.
+"""The declared dependencies are true: each resolves at its declared minimum, the package
+installs on every platform learners have, and the course reads course.toml on Python 3.10,
+whose standard library has no tomllib.
 
-The resolution is uv's (`uv pip compile --resolution lowest-direct`), with the packages'
-metadata from the package index (--no-build: metadata only; no package, and no Python, is
-downloaded; uv's cache saves the downloads next time). It is not resolved --offline: offline,
-uv resolves with whatever versions its cache holds, and after `make install` that is the newest
-ones, so the lowest resolution would be wrong. Without the package index, the test is skipped
-and says so.
+The resolutions are uv's (`uv pip compile`, with `--resolution lowest-direct` or
+`--python-platform`), from the packages' metadata only (packaging_tools.resolve); for another
+platform uv takes only releases with a wheel for that platform.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from keras_course.config import tomllib
@@ -22,40 +18,16 @@ from keras_course.paths import ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from packaging_tools import PYPROJECT, compile_requirements, resolve
 
-PYPROJECT = ROOT / "pyproject.toml"
 DEPENDENCIES = [
     Requirement(r) for r in tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["dependencies"]
 ]
 
 
-def uv() -> str:
-    beside = Path(sys.executable).with_name("uv")  # `make install` puts uv in .venv
-    found = str(beside) if beside.exists() else shutil.which("uv")
-    if found is None:
-        pytest.skip("uv is not installed (make install puts it into .venv/bin)")
-    return found
-
-
 def resolve_lowest(python: str) -> dict[str, Version]:
     """Package -> version, every direct dependency at the lowest version it allows."""
-    args = [
-        uv(),
-        "pip",
-        "compile",
-        str(PYPROJECT),
-        "--resolution",
-        "lowest-direct",
-        "--python-version",
-        python,
-    ]
-    args += ["--no-build", "--no-python-downloads", "--no-header", "--no-annotate", "--quiet"]
-    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0 and "unsatisfiable" not in out.stderr:
-        pytest.skip(f"the package index cannot be reached to resolve with: {out.stderr.strip()[-300:]}")
-    assert out.returncode == 0, out.stderr
-    pins = [line.split("==") for line in out.stdout.splitlines() if "==" in line]
-    return {canonicalize_name(name.strip()): Version(version.split(";")[0].strip()) for name, version in pins}
+    return resolve("--resolution", "lowest-direct", "--python-version", python)
 
 
 @pytest.mark.parametrize("python", ["3.10", "3.11"])
@@ -75,6 +47,38 @@ def test_every_dependency_resolves_at_its_declared_minimum(python):
             wrong[requirement.name] = f"declared >={minimum}, resolves to {got}"
     assert wrong == {}
     assert ("tomli" in resolved) == (Version(python) < Version("3.11"))
+
+
+# uv's names of the platforms learners have; the Python versions the package supports
+PLATFORMS = {
+    "linux x86_64": "x86_64-unknown-linux-gnu",
+    "linux aarch64": "aarch64-unknown-linux-gnu",
+    "macos arm64": "aarch64-apple-darwin",
+    "windows x86_64": "x86_64-pc-windows-msvc",
+}
+TENSORFLOW = {"linux x86_64": "tensorflow-cpu"}  # elsewhere: tensorflow
+RESOLVED = [(name, "3.11") for name in PLATFORMS]
+RESOLVED += [("macos arm64", "3.10"), ("windows x86_64", "3.13"), ("linux x86_64", "3.13")]
+
+
+@pytest.mark.parametrize(("platform", "python"), RESOLVED, ids=[f"{p}-{v}" for p, v in RESOLVED])
+def test_the_dependencies_resolve_on_every_platform(platform, python):
+    """TensorFlow by platform markers: tensorflow-cpu on Linux x86_64, tensorflow elsewhere."""
+    resolved = resolve("--python-platform", PLATFORMS[platform], "--python-version", python)
+    tensorflow = TENSORFLOW.get(platform, "tensorflow")
+    other = ({"tensorflow", "tensorflow-cpu"} - {tensorflow}).pop()
+    assert tensorflow in resolved and other not in resolved
+    assert {"keras", "nbclient", "ipykernel", "nbgrader", "pytest"} <= set(resolved)
+    assert ("tomli" in resolved) == (python == "3.10")
+
+
+def test_tensorflow_cpu_alone_would_not_install_on_a_mac(tmp_path):
+    """Why the markers: tensorflow-cpu has no macOS wheel (issue 9: pip install failed on a Mac)."""
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("tensorflow-cpu>=2.16\n", encoding="utf-8")
+    options = ("--python-platform", PLATFORMS["macos arm64"], "--python-version", "3.11")
+    out = compile_requirements(requirements, *options)
+    assert out.returncode != 0 and "tensorflow-cpu" in out.stderr
 
 
 def test_course_toml_is_read_with_tomli_where_the_standard_library_has_no_tomllib():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from keras_course.config import load_course
 from keras_course.metrics import MEASURES, heldout_measure, orbit_error
-from keras_course.paths import ROOT, SOLUTIONS
+from keras_course.paths import ROOT, SOLUTIONS, instructor_only
 from keras_course.runner import run_notebook
 from keras_course.submission import Submission
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(instructor_only(ROOT / "tests", "calibration")))
     from mistakes import MISTAKES  # the same wrong variants the tests use
 
     exercises = args.exercise or list(MEASURES)

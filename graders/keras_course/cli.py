@@ -1,6 +1,7 @@
-"""The `keras-course` command: list, check, grade, demo, nbgrader, plus data and stubs.
+"""The `keras-course` command: start, list, check, grade, demo, nbgrader, plus data and stubs.
 
-Exit codes: 0 full marks (check) or success, 1 not full marks (check), 2 bad input with a
+Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
+pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
 one-line error (also: a batch with nothing to grade), 130 and 143 for a batch stopped by Ctrl-C
 or SIGTERM. Warnings (files a batch does not grade, and why) go to stderr.
 """
@@ -15,6 +16,20 @@ from keras_course.config import SANDBOX_MODES, CourseError, load_course
 from keras_course.layouts import Found, find_submissions
 from keras_course.results import Result, checklist, summary_table, to_csv, to_json, to_junit, write_atomic
 from keras_course.roster import Learner
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from keras_course.start import start
+
+    folder = Path(args.folder)
+    for path in start(folder, force=args.force):
+        print(f"wrote {path}")
+    first = next(iter(load_course().exercises))
+    print(
+        f"Next: open {folder / first}.ipynb in Jupyter; check your work with its last cell, "
+        f"or in a terminal: keras-course check {folder / first}.ipynb"
+    )
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -40,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(to_json([result]))
     else:
         print(checklist(result, color=sys.stdout.isatty()))
-    return 0 if result.score == result.max_score and not result.error else 1
+    return 0 if result.passed_here else 1
 
 
 def warn(message: str) -> None:
@@ -148,8 +163,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
     from keras_course.batch import grade_folder
-    from keras_course.paths import SAMPLES, SOLUTIONS
+    from keras_course.paths import SAMPLES, SOLUTIONS, instructor_only
 
+    instructor_only(SOLUTIONS, "the demo")
+    instructor_only(SAMPLES, "the demo")
     with tempfile.TemporaryDirectory(prefix="keras-course-demo-") as tmp:
         folder = Path(tmp)
         shutil.copytree(SOLUTIONS, folder / "reference", ignore=shutil.ignore_patterns("*.csv"))
@@ -201,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keras-course", description="Autograded exercises for Introduction to Deep Learning with Keras."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", help="write the exercise notebooks and their data files into a folder")
+    start.add_argument("folder")
+    start.add_argument("--force", action="store_true", help="overwrite notebooks that are there already")
+    start.set_defaults(func=cmd_start)
 
     sub.add_parser("list", help="list the exercises and their points").set_defaults(func=cmd_list)
 

@@ -55,6 +55,7 @@ class Course:
     processes: int = 0  # processes and threads a sandboxed kernel may have at once
     disk_mb: float = 0.0  # MB of files a notebook may write
     sandbox: dict[str, str] = field(default_factory=dict)  # command ("grade", "check") -> mode
+    colab: dict[str, str] = field(default_factory=dict)  # "notebook" (URL, {id}), "install" (pip)
 
     def assignment_exercises(self, name: str) -> list[Exercise]:
         """The exercises an nbgrader assignment bundles: those of its lesson, in course order."""
@@ -109,6 +110,10 @@ def parse_course(text: str, source: str = "course.toml") -> Course:
         if mode not in SANDBOX_MODES:
             known = ", ".join(SANDBOX_MODES)
             raise CourseError(f"{source}: [sandbox] {command} = '{mode}', not one of {known}")
+    colab = {key: str(value) for key, value in raw.get("colab", {}).items()}
+    missing = [key for key in ("notebook", "install") if colab and key not in colab]
+    if missing:
+        raise CourseError(f"{source}: [colab] needs {', '.join(missing)}")
     return Course(
         title=raw.get("course", {}).get("title", "keras-course"),
         timeout=float(limits["timeout"]),
@@ -121,6 +126,7 @@ def parse_course(text: str, source: str = "course.toml") -> Course:
         processes=int(limits["processes"]),
         disk_mb=float(limits["disk_mb"]),
         sandbox=sandbox,
+        colab=colab,
     )
 
 

@@ -4,7 +4,13 @@
   `keras.utils.get_file`, from UCI or from the mirror folder that KERAS_COURSE_DATA_MIRROR
   names, cached under .cache/datasets, and verified by its parsed values.
 - darts and irrigation: the course's own generated files in datasets/ (see datasets/generate.py).
-- held-out sets: data no notebook ever loads, read only by the graders.
+- held-out sets: data no notebook ever loads, read only by the graders, in datasets/heldout/:
+  the held-out darts and irrigation files and the row numbers of the held-back banknotes.
+  Only the instructor's copy (the repository) has that folder; the learner package does not,
+  and its checks on held-out data are pending (plugin.py).
+
+Which banknotes the notebooks read is datasets/banknotes_rows.txt; the split was drawn by
+datasets/generate.py, whose seeds stay in the instructor's copy.
 """
 
 from __future__ import annotations
@@ -30,9 +36,7 @@ BANKNOTES_ROWS = 1372
 BANKNOTES_CLASS_COUNTS = (762, 610)
 # sha256 of the parsed values, rounded to 5 decimals, as little-endian float64 bytes
 BANKNOTES_VALUES_SHA256 = "d3e1bbb91eaee6bf88af6f913793fe9e5dd6c5257c609cc8095006f8e6a254a8"
-# the held-out share of the banknotes that the graders keep back from the notebooks
-BANKNOTES_HELDOUT_FRACTION = 0.2
-BANKNOTES_SPLIT_SEED = 7
+BANKNOTES_ROWS_FILE = "banknotes_rows.txt"  # in datasets/ (the notebooks') and datasets/heldout/
 MIRROR_ENV = "KERAS_COURSE_DATA_MIRROR"
 MIRROR_NAMES = ("banknotes.csv", BANKNOTES_FILE)
 
@@ -105,17 +109,24 @@ def fetch_banknotes(cache_dir: Path = CACHE, origin: str | None = None) -> np.nd
     return values
 
 
-def _banknotes_split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(BANKNOTES_SPLIT_SEED).permutation(len(values))
-    cut = int(round(len(values) * BANKNOTES_HELDOUT_FRACTION))
-    return values[np.sort(order[cut:])], values[np.sort(order[:cut])]
+def banknote_rows(folder: Path) -> np.ndarray:
+    """The row numbers listed in folder/banknotes_rows.txt (0-based, in the UCI file's order)."""
+    path = folder / BANKNOTES_ROWS_FILE
+    if not path.is_file():
+        raise CourseError(f"no {path}")
+    return np.loadtxt(path, dtype=int, comments="#", ndmin=1)
+
+
+def heldout_available() -> bool:
+    """Whether the held-out data is here: in the instructor's copy, not in the learner package."""
+    return HELDOUT.is_dir()
 
 
 def write_learner_file(name: str, folder: Path) -> Path:
     """Write one data file that a notebook may read into folder."""
     target = folder / name
     if name == "banknotes.csv":
-        course_rows, _ = _banknotes_split(fetch_banknotes())
+        course_rows = fetch_banknotes()[banknote_rows(DATASETS)]
         lines = [",".join(BANKNOTES_COLUMNS)]
         lines += [",".join(f"{v:g}" for v in row[:4]) + f",{int(row[4])}" for row in course_rows]
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -139,12 +150,16 @@ def heldout(exercise_id: str) -> HeldOut:
     """The held-out data the graders judge one exercise's trained model on (read once)."""
     if exercise_id in ("darts", "irrigation"):
         import pandas as pd
+    if exercise_id != "meteor_orbit" and not heldout_available():
+        raise CourseError(
+            f"the held-out data of {exercise_id} is only in the instructor's copy of the course"
+        )
     if exercise_id == "meteor_orbit":
         # points between the training time steps, across the whole training range
         t = np.arange(-10, 10, 0.01) + 0.005
         return HeldOut(t.reshape(-1, 1), (t**2).reshape(-1, 1))
     if exercise_id == "dollar_bills":
-        _, rows = _banknotes_split(fetch_banknotes())
+        rows = fetch_banknotes()[banknote_rows(HELDOUT)]
         return HeldOut(rows[:, :4], rows[:, 4:5])
     if exercise_id == "darts":
         frame = pd.read_csv(HELDOUT / "darts.csv")

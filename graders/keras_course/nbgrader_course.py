@@ -5,7 +5,8 @@ nbgrader needs) and DIR/source/<assignment>/ for every assignment in course.toml
 data files its notebooks read. Each notebook is made
 from its one source, solutions/<id>.ipynb, by three small preprocessors, one step each:
 
-- DropCheckFooter removes the closing "check your work" cell meant for `keras-course check`;
+- DropCheckFooter removes the closing "check your work" cells: the text about `keras-course
+  check` and the cell that calls `check()` (the test cells check instead);
 - AddPrepareCell puts a locked cell first that seeds the kernel as the grader does;
 - AddCheckCells appends one locked, autograded test cell per check in course.toml, with its
   points; the checks on held-out data sit in nbgrader's hidden-test regions.
@@ -25,13 +26,13 @@ from nbconvert.preprocessors import Preprocessor
 
 from keras_course import data
 from keras_course.config import Exercise, load_course
-from keras_course.paths import SOLUTIONS, grader_file
-from keras_course.runner import PREPARE_ID
+from keras_course.paths import SOLUTIONS, grader_file, instructor_only
+from keras_course.runner import CHECK_HERE_ID, PREPARE_ID
 from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.sandbox_provisioner import kernelspec
 from keras_course.stubs import CODE_STUB
 
-FOOTER_ID = "check"  # grade_id of the source notebooks' closing cell
+FOOTER_IDS = ("check", CHECK_HERE_ID)  # grade_ids of the source notebooks' closing cells
 CONFIG_FILE = "nbgrader_config.py"
 ACTIVATE_FILE = "activate"
 HOMES = {  # where Keras, matplotlib, IPython and Jupyter write, inside the course directory
@@ -66,10 +67,10 @@ def check_descriptions(exercise_id: str) -> dict[str, str]:
 
 
 class DropCheckFooter(Preprocessor):
-    """Remove the closing cell that tells learners to run `keras-course check`."""
+    """Remove the closing cells: the one about `keras-course check`, the one that calls check()."""
 
     def preprocess(self, nb, resources):
-        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != FOOTER_ID]
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in FOOTER_IDS]
         return nb, resources
 
 
@@ -119,7 +120,9 @@ STEPS = (DropCheckFooter, AddPrepareCell, AddCheckCells)
 
 def source_notebook(exercise: Exercise) -> nbformat.NotebookNode:
     """The nbgrader source notebook of one exercise, made from solutions/<id>.ipynb."""
-    nb = nbformat.read(SOLUTIONS / f"{exercise.id}.ipynb", as_version=4)
+    nb = nbformat.read(
+        instructor_only(SOLUTIONS / f"{exercise.id}.ipynb", "the nbgrader course"), as_version=4
+    )
     resources = {"exercise": exercise}
     for step in STEPS:
         nb, resources = step().preprocess(nb, resources)
@@ -181,6 +184,7 @@ def activate_text(folder: Path) -> str:
 def write_course(folder: Path) -> list[Path]:
     """Write nbgrader_config.py and source/<assignment>/ for every assignment; return the files."""
     course = load_course()
+    instructor_only(SOLUTIONS, "the nbgrader course")  # before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / CONFIG_FILE
     config.write_text(config_text(course.timeout), encoding="utf-8")

@@ -1,10 +1,25 @@
-"""Where the course's files live: the repository root and the folders below it."""
+"""Where the course's files live: in the repository, or in the installed learner package.
+
+The repository is the instructor's copy: an editable install (or PYTHONPATH=graders) finds
+everything relative to its root: course.toml, graders/, datasets/ (with datasets/heldout/),
+exercises/, solutions/ and tests/.
+
+The learner package (the wheel `make dist` builds) carries the learner's part of the same files
+as package data under keras_course/course/: course.toml, graders/, the learner's data files in
+datasets/ and the exercise stubs in exercises/, copied from the repository by the wheel build
+(pyproject.toml [tool.setuptools.package-data] lists them). It has no solutions/, no held-out
+data and no tests/: what needs them says so in one line (instructor_only).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parent
+PACKAGED = PACKAGE / "course"  # the package data of an installed wheel
+INSTALLED = PACKAGED.is_dir()  # the learner package, not the repository
+ROOT = PACKAGED if INSTALLED else PACKAGE.parents[1]
 COURSE_TOML = ROOT / "course.toml"
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
@@ -12,9 +27,21 @@ GRADERS = ROOT / "graders"
 DATASETS = ROOT / "datasets"
 HELDOUT = DATASETS / "heldout"
 SAMPLES = ROOT / "tests" / "samples"
-CACHE = ROOT / ".cache"
+# downloads (the banknotes): the repository's .cache/, or the user's cache folder
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "keras-course"
+CACHE = USER_CACHE if INSTALLED else ROOT / ".cache"
 
 
 def grader_file(exercise_id: str) -> Path:
     """The pytest module that grades one exercise."""
     return GRADERS / f"test_{exercise_id}.py"
+
+
+def instructor_only(path: Path, what: str) -> Path:
+    """path, or CourseError when it is not here: the learner package has no solutions/,
+    held-out data or tests/."""
+    from keras_course.config import CourseError  # config reads course.toml from here
+
+    if not path.exists():
+        raise CourseError(f"{what} needs the instructor's copy of the course (the repository): no {path}")
+    return path

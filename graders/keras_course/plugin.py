@@ -5,6 +5,10 @@ grader module (fixture `run`), and each test is one check. A check's points come
 course.toml under the test's name without `test_`. The Gradebook collects a CheckResult per
 test, with the learner-facing message of a failure or what a passed check measured
 (feedback.passed), and writes JSON with --grade-json.
+
+A check on held-out data (course.toml `hidden`) needs datasets/heldout/, which only the
+instructor's copy has. Where it is missing (the learner package) the check does not run: it is
+pending, "checked when you hand it in", neither passed nor failed (results.CheckResult.pending).
 """
 
 from __future__ import annotations
@@ -15,12 +19,17 @@ from pathlib import Path
 import pytest
 
 from keras_course.config import CourseError, Exercise, load_course
+from keras_course.data import heldout_available
 from keras_course.feedback import CheckFailed, take_measured
-from keras_course.results import CheckResult, Result, to_json, write_atomic
+from keras_course.results import PENDING, CheckResult, Result, to_json, write_atomic
 from keras_course.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 from keras_course.submission import Submission
 
 GRADEBOOK = "keras_course_gradebook"
+PENDING_FEEDBACK = (
+    f"{PENDING[0].upper()}{PENDING[1:]}: this check needs data your model has never seen, "
+    "which only the grader has."
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,6 +121,15 @@ def thresholds(exercise: Exercise) -> dict[str, float]:
     return exercise.thresholds
 
 
+def is_pending(item: pytest.Item) -> bool:
+    """Whether a check is on held-out data that is not here (the learner package)."""
+    try:
+        hidden = _exercise(item.module).hidden
+    except (AttributeError, CourseError):
+        return False
+    return item.name.removeprefix("test_") in hidden and not heldout_available()
+
+
 class Gradebook:
     """Collects one CheckResult per test and builds the Result."""
 
@@ -127,6 +145,8 @@ class Gradebook:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         take_measured()  # what an earlier check measured is not this check's
+        if is_pending(item):
+            pytest.skip(PENDING)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -143,6 +163,9 @@ class Gradebook:
             return
         name = item.name.removeprefix("test_")
         max_points = self.exercise.checks.get(name, 0.0)
+        if report.skipped and is_pending(item):
+            self.checks[name] = CheckResult(name, False, 0.0, max_points, PENDING_FEEDBACK, pending=True)
+            return
         passed = report.passed
         if passed:
             feedback = take_measured() or "This check passed."

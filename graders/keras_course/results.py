@@ -2,6 +2,10 @@
 
 An exercise a learner did not hand in is "not submitted", which is not 0: its cell in the CSV
 is empty, in the summary table it is "-", and in JUnit its checks are skipped.
+
+A check on held-out data graded where that data is not (the learner package) is pending:
+`"pending": true`, no points, and not failed; the checklist says how many points wait for the
+hand-in, and JUnit skips it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 NOT_SUBMITTED = "not submitted"  # the error of the result of an exercise not handed in
+PENDING = "checked when you hand it in"
 
 
 @dataclass
@@ -24,6 +29,7 @@ class CheckResult:
     points: float
     max_points: float
     feedback: str
+    pending: bool = False  # needs held-out data, which is not here: checked when handed in
 
 
 @dataclass
@@ -40,6 +46,16 @@ class Result:
     @property
     def submitted(self) -> bool:
         return self.error != NOT_SUBMITTED
+
+    @property
+    def pending_points(self) -> float:
+        """The points of the checks that run only where the instructor grades."""
+        return float(sum(c.max_points for c in self.checks if c.pending))
+
+    @property
+    def passed_here(self) -> bool:
+        """Every check that could run here passed (the pending ones aside), and the run had no error."""
+        return not self.error and self.score == self.max_score - self.pending_points
 
     @classmethod
     def from_dict(cls, raw: dict) -> Result:
@@ -117,6 +133,8 @@ def to_junit(results: list[Result]) -> str:
             case = ET.SubElement(suite, "testcase", classname=suite.get("name"), name=c.name)
             if not r.submitted:
                 ET.SubElement(case, "skipped", message=NOT_SUBMITTED)
+            elif c.pending:
+                ET.SubElement(case, "skipped", message=PENDING)
             elif not c.passed:
                 ET.SubElement(case, "failure", message=c.feedback).text = c.feedback
         counts = {
@@ -134,21 +152,74 @@ def to_junit(results: list[Result]) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def checklist(result: Result, color: bool = False) -> str:
-    """The learner's view of one result: a line per check, then the total."""
-    ok, bad = ("\033[32m✓\033[0m", "\033[31m✗\033[0m") if color else ("✓", "✗")
-    lines = [f"{result.exercise}: {result.learner}" if result.learner else result.exercise]
-    if result.isolation == "none":
-        lines.insert(0, "Note: this run was not isolated (no sandbox), so it is a practice check only.")
-    if result.error:
-        lines.append(f"  ! {result.error}")
-    for note in result.cell_errors:
-        lines.append(f"  ! {note}")
+NOT_ISOLATED = "Note: this run was not isolated (no sandbox), so it is a practice check only."
+TEXT_MARKS = {"error": "!", "passed": "✓", "failed": "✗", "pending": "…"}
+COLORS = {"passed": "\033[32m", "failed": "\033[31m"}
+
+
+def checklist_entries(result: Result, note: str | None = None) -> list[tuple[str, str]]:
+    """The checklist as (kind, text) pairs: a "note" (by default, that the run was not isolated),
+    the "title", an "error" per problem of the run, a "passed", "failed" or "pending" per check,
+    and the "total"."""
+    entries = []
+    note = note if note is not None else (NOT_ISOLATED if result.isolation == "none" else "")
+    if note:
+        entries.append(("note", note))
+    entries.append(("title", f"{result.exercise}: {result.learner}" if result.learner else result.exercise))
+    entries += [("error", problem) for problem in [result.error, *result.cell_errors] if problem]
     for c in result.checks:
-        mark = ok if c.passed else bad
-        lines.append(f"  {mark} {c.name} [{c.points:g}/{c.max_points:g}] {c.feedback}")
-    lines.append(f"  Total: {result.score:g}/{result.max_score:g}")
+        if c.pending:
+            entries.append(("pending", f"{c.name} [{c.max_points:g} pending] {c.feedback}"))
+        else:
+            kind = "passed" if c.passed else "failed"
+            entries.append((kind, f"{c.name} [{c.points:g}/{c.max_points:g}] {c.feedback}"))
+    entries.append(("total", total_line(result)))
+    return entries
+
+
+def checklist(result: Result, color: bool = False, note: str | None = None) -> str:
+    """The learner's view of one result as text: a line per check, then the total."""
+    lines = []
+    for kind, text in checklist_entries(result, note):
+        if kind in ("note", "title"):
+            lines.append(text)
+        elif kind == "total":
+            lines.append(f"  {text}")
+        else:
+            mark = TEXT_MARKS[kind]
+            if color and kind in COLORS:
+                mark = f"{COLORS[kind]}{mark}\033[0m"
+            lines.append(f"  {mark} {text}")
     return "\n".join(lines)
+
+
+def checklist_html(result: Result, note: str | None = None) -> str:
+    """The same checklist as HTML, for a notebook (everything the result says is escaped)."""
+    from html import escape
+
+    colors = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "pending": "#6e7781"}
+    parts = ['<div class="keras-course-checklist">']
+    for kind, text in checklist_entries(result, note):
+        if kind == "note":
+            parts.append(f"<p><em>{escape(text)}</em></p>")
+        elif kind in ("title", "total"):
+            parts.append(f"<p><strong>{escape(text)}</strong></p>")
+        else:
+            mark = f'<span style="color:{colors[kind]}">{TEXT_MARKS[kind]}</span>'
+            parts.append(f'<div style="margin-left:1em">{mark} {escape(text)}</div>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def total_line(result: Result) -> str:
+    """The checklist's last line: the score, and the points that wait for the hand-in, if any."""
+    pending = result.pending_points
+    if not pending:
+        return f"Total: {result.score:g}/{result.max_score:g}"
+    return (
+        f"Total: {result.score:g}/{result.max_score - pending:g} of the checks that run here; "
+        f"{pending:g} more points are {PENDING}"
+    )
 
 
 def summary_table(results: list[Result], exercises: list[str], names: dict[str, str] | None = None) -> str:

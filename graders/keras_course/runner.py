@@ -33,6 +33,7 @@ from keras_course.paths import ROOT
 from keras_course.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
+GRADING_ENV = "KERAS_COURSE_GRADING"  # set in a grading kernel: the notebook's check() does nothing
 ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
 
@@ -194,6 +195,7 @@ def kernel_environment(home: Path, seed: int, token: str = "") -> dict[str, str]
         KERAS_BACKEND="tensorflow",
         PYTHONWARNINGS="ignore",
     )
+    env[GRADING_ENV] = "1"
     return env
 
 
@@ -211,6 +213,15 @@ def is_autograder_test(cell: nbformat.NotebookNode) -> bool:
     locked cell that prepares the kernel for them (the grader seeds the kernel on its own)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return (bool(meta.get("grade")) and not meta.get("solution")) or meta.get("grade_id") == PREPARE_ID
+
+
+CHECK_HERE_ID = "check_here"  # grade_id of the exercises' closing `check()` cell
+
+
+def is_check_here(cell: nbformat.NotebookNode) -> bool:
+    """The closing cell that calls check() (in_notebook.py): a graded run leaves it out, as the
+    grader checks the notebook itself (a check() without this cell does nothing: GRADING_ENV)."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == CHECK_HERE_ID
 
 
 def shorten(line: str) -> str:
@@ -274,8 +285,8 @@ def run_notebook(
         cell.execution_count = None
     # nbgrader's autograder test cells call the graders themselves, after a cell that prepares
     # the kernel for them; here the graders run outside the kernel instead, so those cells are
-    # skipped (they keep their numbers).
-    learner_cells = [c for c in code_cells if not is_autograder_test(c)]
+    # skipped (they keep their numbers), and so is the closing check() cell.
+    learner_cells = [c for c in code_cells if not (is_autograder_test(c) or is_check_here(c))]
     prelude = nbformat.v4.new_code_cell(prelude_source(seed, uses_keras(nb)))
     export = nbformat.v4.new_code_cell(export_source(exercise.variables, folder.box / export_name))
     run_nb = nbformat.v4.new_notebook(cells=[prelude, *learner_cells, export])

@@ -1,0 +1,189 @@
+"""A learner's machine: the wheel installed into a fresh virtual environment outside the
+repository, and used there as a learner uses it.
+
+The environment is made with uv from the wheels in uv's cache (TensorFlow is not downloaded
+again). There, `keras-course start` writes the exercises; the reference answers pasted into the
+cheap ones pass every check that can run (the checks on held-out data are pending); the
+untouched stubs (two of them) score zero, with feedback; and no file of the installed package holds a
+solution or a held-out row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from keras_course.config import load_course
+from keras_course.paths import SOLUTIONS
+from keras_course.results import NOT_SUBMITTED
+from keras_course.sandbox import unavailable
+from leaks import leaks
+from packaging_tools import build_wheel, run_uv
+
+pytestmark = pytest.mark.notebook
+
+COURSE = load_course()
+CHEAP = ("hello_nets", "counting_parameters", "build_as_shown", "dollar_bills")
+UNTOUCHED = ("hello_nets", "dollar_bills")  # a stub without data files, and one with a held-out check
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+class Learner:
+    """A fresh virtual environment with the wheel installed, and a home of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.venv = folder / "venv"
+        self.home = folder / "home"
+        self.home.mkdir()
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "PATH": f"{self.venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "HOME": str(self.home),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        }
+        if "KERAS_COURSE_DATA_MIRROR" in os.environ:  # the banknotes without a download
+            env["KERAS_COURSE_DATA_MIRROR"] = os.environ["KERAS_COURSE_DATA_MIRROR"]
+        return env
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """keras-course (or another program of the environment) in the learner's home."""
+        return subprocess.run(
+            [str(self.venv / "bin" / args[0]), *args[1:]],
+            capture_output=True,
+            text=True,
+            cwd=self.home,
+            env=self.env(),
+            timeout=timeout,
+        )
+
+    def site_packages(self) -> Path:
+        (found,) = self.venv.glob("lib/python*/site-packages")
+        return found
+
+
+@pytest.fixture
+def learner(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("learner")
+    wheel = build_wheel(folder / "dist")
+    learner = Learner(folder)
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    made = run_uv(["venv", "--quiet", "--python", str(base_python), str(learner.venv)])
+    assert made.returncode == 0, made.stderr
+    installed = run_uv(
+        ["pip", "install", "--quiet", "--python", str(learner.venv / "bin" / "python"), str(wheel)]
+    )
+    assert installed.returncode == 0, installed.stderr
+    yield learner
+    shutil.rmtree(learner.venv, ignore_errors=True)  # links to uv's cache, but many of them
+
+
+def assert_no_solution_and_no_held_out_row(learner: Learner) -> None:
+    """No file of the installed package holds a solution or a held-out row (leaks.py)."""
+    site = learner.site_packages()
+    files = {
+        str(path.relative_to(site)): path.read_bytes()
+        for folder in [site / "keras_course", *site.glob("keras_course-*.dist-info")]
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert "keras_course/course/course.toml" in files
+    assert leaks(files) == []
+    code = "from keras_course.paths import *; print(INSTALLED, HELDOUT.exists(), SOLUTIONS.exists())"
+    out = learner.run("python", "-c", code)
+    assert out.stdout.split() == ["True", "False", "False"], out.stderr
+
+
+def with_answers(stub: nbformat.NotebookNode, exercise_id: str) -> nbformat.NotebookNode:
+    """The stub with the reference answers pasted in: each answer cell of solutions/<id>.ipynb,
+    its solution markers taken out, in place of the stub's cell of the same nbgrader grade_id."""
+    solution = nbformat.read(SOLUTIONS / f"{exercise_id}.ipynb", as_version=4)
+    answers = {
+        cell.metadata["nbgrader"]["grade_id"]: "\n".join(
+            line for line in cell.source.splitlines() if not MARKER.match(line)
+        )
+        for cell in solution.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+    filled = nbformat.from_dict(stub)
+    for cell in filled.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers.pop(grade_id)
+    assert answers == {}, f"{exercise_id}: answer cells not in the stub: {sorted(answers)}"
+    return filled
+
+
+def test_a_learner_installs_starts_fills_in_and_checks_the_exercises(learner):
+    """One test, so that one environment serves it all, wherever xdist runs it."""
+    assert_no_solution_and_no_held_out_row(learner)
+    listed = learner.run("keras-course", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(COURSE.exercises)
+
+    started = learner.run("keras-course", "start", "work")
+    assert started.returncode == 0, started.stderr
+    work = learner.home / "work"
+    assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(f"{i}.ipynb" for i in COURSE.exercises)
+
+    batch = learner.home / "batch"
+    for folder in (batch / "stub", batch / "reference", learner.home / "mine"):
+        folder.mkdir(parents=True)
+    for exercise_id in CHEAP:
+        stub = nbformat.read(work / f"{exercise_id}.ipynb", as_version=4)
+        if exercise_id in UNTOUCHED:
+            nbformat.write(stub, batch / "stub" / f"{exercise_id}.ipynb")
+        answered = "mine" if exercise_id == "dollar_bills" else "batch/reference"
+        nbformat.write(with_answers(stub, exercise_id), learner.home / answered / f"{exercise_id}.ipynb")
+    # the dollar bills answered, checked as a learner checks it, while the rest is graded
+    checking = subprocess.Popen(
+        [str(learner.venv / "bin" / "keras-course"), "check", "--sandbox", "auto", "mine/dollar_bills.ipynb"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=learner.home,
+        env=learner.env(),
+    )
+    graded = learner.run(
+        "keras-course", "grade", "batch", "--sandbox", "auto", "--jobs", "2", "--json", "results.json"
+    )
+    out, err = checking.communicate(timeout=300)
+    assert graded.returncode == 0, graded.stderr
+
+    sandboxed = unavailable() is None
+    results = {
+        (r["learner"], r["exercise"]): r
+        for r in json.loads((learner.home / "results.json").read_text())["results"]
+        if r["error"] != NOT_SUBMITTED
+    }
+    assert set(results) == {("stub", i) for i in UNTOUCHED} | {("reference", i) for i in CHEAP[:-1]}
+    for exercise_id in UNTOUCHED:
+        exercise = COURSE.exercise(exercise_id)
+        stub = results[("stub", exercise_id)]
+        assert stub["score"] == 0, stub
+        assert all(c["feedback"] for c in stub["checks"])
+        assert {c["name"] for c in stub["checks"] if c.get("pending")} == set(exercise.hidden)
+        assert all("not filled in yet" in c["feedback"] for c in stub["checks"] if not c.get("pending"))
+        assert stub["isolation"] == ("sandbox" if sandboxed else "none")
+    for exercise_id in CHEAP[:-1]:
+        reference = results[("reference", exercise_id)]
+        assert reference["score"] == reference["max_score"], reference
+        assert reference["error"] is None and reference["cell_errors"] == []
+
+    # keras-course check exits 0: every check that runs here passes; the held-out one is pending
+    assert checking.returncode == 0, out + err
+    dollar = COURSE.exercise("dollar_bills")
+    held = sum(dollar.checks[name] for name in dollar.hidden)
+    assert out.splitlines()[-1] == (
+        f"  Total: {dollar.max_score - held:g}/{dollar.max_score - held:g} of the checks that run here; "
+        f"{held:g} more points are checked when you hand it in"
+    )
