@@ -74,7 +74,7 @@ stubs: install
 	$(BIN)/keras-course stubs
 
 calibrate: install
-	$(BIN)/python -m keras_course.calibrate --seeds 20
+	$(BIN)/python -m keras_course.author.calibrate --seeds 20
 
 # The learner package: dist/keras_course-<version>-py3-none-any.whl, with the course's learner
 # files as package data (pyproject.toml lists them) and no solutions or held-out data.

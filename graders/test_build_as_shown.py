@@ -1,12 +1,12 @@
 """Grader for 'Build as shown!': a Dense(3) relu layer on 2 inputs, then a Dense(1) output."""
 
-from keras_course.checks import (
+from keras_course.checks.feedback import passed
+from keras_course.checks.shared import (
     expect_activations,
     expect_dense_units,
     expect_input_shape,
     expect_parameters,
 )
-from keras_course.feedback import passed
 
 EXERCISE = "build_as_shown"
 

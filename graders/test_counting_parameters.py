@@ -1,12 +1,12 @@
 """Grader for 'Counting parameters': Dense(5) relu on 3 inputs, Dense(1), and the hidden count."""
 
-from keras_course.checks import (
+from keras_course.checks.feedback import fail, passed
+from keras_course.checks.shared import (
     expect_activations,
     expect_dense_units,
     expect_input_shape,
     expect_parameters,
 )
-from keras_course.feedback import fail, passed
 
 EXERCISE = "counting_parameters"
 

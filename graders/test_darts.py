@@ -2,16 +2,16 @@
 
 import numpy as np
 import pandas as pd
-from keras_course.checks import (
+from keras_course.checks.feedback import fail, passed
+from keras_course.checks.metrics import heldout_measure
+from keras_course.checks.shared import (
     expect_activations,
     expect_compile,
     expect_dense_units,
     expect_input_shape,
     predictions,
 )
-from keras_course.feedback import fail, passed
-from keras_course.metrics import heldout_measure
-from keras_course.paths import DATASETS
+from keras_course.course.paths import DATASETS
 
 EXERCISE = "darts"
 

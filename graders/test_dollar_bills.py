@@ -1,15 +1,15 @@
 """Grader for 'Is this dollar bill fake?': a single sigmoid neuron on the four banknote features."""
 
 import numpy as np
-from keras_course.checks import (
+from keras_course.checks.feedback import fail, passed
+from keras_course.checks.metrics import heldout_measure
+from keras_course.checks.shared import (
     expect_activations,
     expect_compile,
     expect_dense_units,
     expect_input_shape,
     predictions,
 )
-from keras_course.feedback import fail, passed
-from keras_course.metrics import heldout_measure
 
 EXERCISE = "dollar_bills"
 

@@ -1,12 +1,12 @@
 """Grader for 'Hello nets!': a Dense(10) relu layer on 2 inputs, then a Dense(1) output."""
 
-from keras_course.checks import (
+from keras_course.checks.feedback import passed
+from keras_course.checks.shared import (
     expect_activations,
     expect_dense_units,
     expect_input_shape,
     expect_parameters,
 )
-from keras_course.feedback import passed
 
 EXERCISE = "hello_nets"
 

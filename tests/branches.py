@@ -1,7 +1,7 @@
 """The failure branches of the grading logic, read from the code: every call to `fail(...)`.
 
-A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks.py or
-keras_course/metrics.py: its file, the function around it, and its message's template, the
+A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks/shared.py or
+keras_course/checks/metrics.py: its file, the function around it, and its message's template, the
 f-string with each value shown as `…`. REACHED_BY names, for every branch, the test that makes
 the grader take it and asserts its message; test_verdicts.py fails when a branch in the code
 has no entry there (or an entry has no branch), so a new `fail` needs a test.
@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from keras_course.paths import GRADERS
+from keras_course.course.paths import GRADERS
 
 FILES = sorted(GRADERS.glob("test_*.py")) + [
-    GRADERS / "keras_course" / n for n in ("checks.py", "metrics.py")
+    GRADERS / "keras_course" / "checks" / n for n in ("shared.py", "metrics.py")
 ]
 
 
@@ -124,36 +124,36 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
         "`twenty_min_orbit` is not what": ("mistake:meteor_orbit/faked_orbit_untrained", "twenty_min_orbit"),
         "Your twenty-minute orbit is": ("mistake:meteor_orbit/untrained", "twenty_min_orbit"),
     },
-    ("checks.py", "_layers"): {
+    ("shared.py", "_layers"): {
         "Your model has no": ("lacking:hello_nets/no_layers", "layers"),
     },
-    ("checks.py", "_dense_stack"): {
+    ("shared.py", "_dense_stack"): {
         "Your model should have": ("lacking:hello_nets/no_hidden_layer", "layers"),
         "Layer … should be": ("unit:not_dense", None),
     },
-    ("checks.py", "expect_dense_units"): {
+    ("shared.py", "expect_dense_units"): {
         "Layer … should have": ("mistake:build_as_shown/four_units", "layers"),
     },
-    ("checks.py", "expect_activations"): {
+    ("shared.py", "expect_activations"): {
         "Layer … should have": ("mistake:hello_nets/sigmoid_hidden", "activations"),
     },
-    ("checks.py", "expect_input_shape"): {
+    ("shared.py", "expect_input_shape"): {
         "Your model does not": ("lacking:hello_nets/no_hidden_layer", "input_shape"),
         "Your model should take": ("mistake:counting_parameters/two_inputs", "input_shape"),
     },
-    ("checks.py", "expect_parameters"): {
+    ("shared.py", "expect_parameters"): {
         "Your model has not": ("lacking:hello_nets/no_hidden_layer", "parameters"),
         "Your model should have": ("lacking:hello_nets/extra_hidden_layer", "parameters"),
     },
-    ("checks.py", "expect_compiled"): {
+    ("shared.py", "expect_compiled"): {
         "Your model was not": ("mistake:meteor_orbit/no_compile", "compile"),
     },
-    ("checks.py", "expect_compile"): {
+    ("shared.py", "expect_compile"): {
         "Your model should be compiled with optimizer='…';": ("unit:optimizer", None),
         "Your model should be compiled with loss='…';": ("unit:loss", None),
         "Your model should track": ("unit:no_metrics", None),
     },
-    ("checks.py", "predictions"): {
+    ("shared.py", "predictions"): {
         "Your model has not": ("unit:unbuilt_predictions", None),
         "Your model takes …,": ("unit:input_width", None),
         "Your model gives …": ("lacking:darts/no_output_layer", "predictions"),

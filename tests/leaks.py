@@ -19,8 +19,8 @@ import json
 import re
 import sys
 
-from keras_course import data
-from keras_course.paths import DATASETS, HELDOUT, SOLUTIONS
+from keras_course.course import data
+from keras_course.course.paths import DATASETS, HELDOUT, SOLUTIONS
 
 sys.path.insert(0, str(DATASETS))
 import generate  # noqa: E402
@@ -30,7 +30,7 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 ANSWER = re.compile(r"### BEGIN SOLUTION\n(.*?)\n### END SOLUTION", re.DOTALL)
 # One-line answers that a failed check's feedback names, as the fix to make.
 HINTS = {
-    "model.summary()",  # checks.py: "call model.summary() to see ..."
+    "model.summary()",  # checks/shared.py: "call model.summary() to see ..."
     "darts.competitor = darts.competitor.cat.codes",  # test_darts.py: names still in the column
     "accuracy = model.evaluate(X_test, y_test)[1]",  # test_dollar_bills.py: accuracy not kept
     "twenty_min_orbit = model.predict(np.arange(-10, 11))",  # test_meteor_orbit.py: orbit missing

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from keras_course.paths import ROOT
+from keras_course.course.paths import ROOT
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 

@@ -22,14 +22,14 @@ import traceback
 from pathlib import Path
 
 import nbformat
-from keras_course import data
-from keras_course.config import load_course
-from keras_course.grading import grader_args, run_grader_here
-from keras_course.kernel_cells import seed_kernel
-from keras_course.notebook_checks import export_run
-from keras_course.results import Result
-from keras_course.runner import CellError, is_autograder_test, is_check_here
-from keras_course.saved_model import SavedModel, read_saved_model
+from keras_course.artifacts.saved_model import SavedModel, read_saved_model
+from keras_course.course import data
+from keras_course.course.config import load_course
+from keras_course.grade.grading import grader_args, run_grader_here
+from keras_course.grade.notebook_checks import export_run
+from keras_course.report.results import Result
+from keras_course.run.kernel_cells import seed_kernel
+from keras_course.run.runner import CellError, is_autograder_test, is_check_here
 
 
 def failing_line_here(exc: Exception, filename: str) -> int:

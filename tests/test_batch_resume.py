@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from keras_course.paths import ROOT
-from keras_course.result_store import RESULTS_DIR
+from keras_course.course.paths import ROOT
+from keras_course.grade.result_store import RESULTS_DIR
 
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]

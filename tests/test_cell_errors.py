@@ -10,8 +10,8 @@ import sys
 
 import nbformat
 import pytest
-from keras_course.paths import ROOT
-from keras_course.runner import CellError, failing_line
+from keras_course.course.paths import ROOT
+from keras_course.run.runner import CellError, failing_line
 from run_here import grade_here
 
 CELLS = [

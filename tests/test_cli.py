@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from keras_course.config import load_course
-from keras_course.paths import EXERCISES, GRADERS, ROOT, SOLUTIONS
+from keras_course.course.config import load_course
+from keras_course.course.paths import EXERCISES, GRADERS, ROOT, SOLUTIONS
 from mistakes import MISTAKES
 
 CLI = [sys.executable, "-m", "keras_course"]

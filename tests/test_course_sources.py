@@ -6,9 +6,9 @@ import ast
 
 import nbformat
 import pytest
-from keras_course.config import CourseError, load_course, parse_course
-from keras_course.paths import COURSE_TOML, EXERCISES, SOLUTIONS, grader_file
-from keras_course.stubs import stub_text
+from keras_course.author.stubs import stub_text
+from keras_course.course.config import CourseError, load_course, parse_course
+from keras_course.course.paths import COURSE_TOML, EXERCISES, SOLUTIONS, grader_file
 from samples import sample_texts
 
 COURSE = load_course()

@@ -11,9 +11,9 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from keras_course import data
-from keras_course.config import CourseError
-from keras_course.paths import DATASETS
+from keras_course.course import data
+from keras_course.course.config import CourseError
+from keras_course.course.paths import DATASETS
 
 sys.path.insert(0, str(DATASETS))
 import generate  # noqa: E402

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from branches import assert_branches_reached
 from conftest import failed_checks
-from keras_course.config import load_course
-from keras_course.paths import EXERCISES, SOLUTIONS
+from keras_course.course.config import load_course
+from keras_course.course.paths import EXERCISES, SOLUTIONS
 from measured import assert_pass_feedback_is_measured
 from mistakes import CORRECT, LONG_TRAINING, MISTAKES, quick_variants
 from run_here import grade_here

@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from keras_course.config import tomllib
-from keras_course.paths import ROOT
-from keras_course.result_store import RESULTS_DIR
+from keras_course.course.config import tomllib
+from keras_course.course.paths import ROOT
+from keras_course.grade.result_store import RESULTS_DIR
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 EXPECTED = tomllib.loads((HOSTILE / "expected.toml").read_text(encoding="utf-8"))

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from keras_course.config import CourseError, load_course
-from keras_course.feedback import CheckFailed
-from keras_course.paths import ROOT
-from keras_course.result_store import ResultStore, sha256_of
-from keras_course.results import CheckResult, Result
-from keras_course.runner import RunResult, read_submission, temporary_workdir
-from keras_course.saved_model import MAX_CONFIG_BYTES, MAX_PARAMETERS, read_saved_model
-from keras_course.submission import Submission
-from keras_course.watchdog import RUN_ENV, alive, end_tagged, tagged
+from keras_course.artifacts.saved_model import MAX_CONFIG_BYTES, MAX_PARAMETERS, read_saved_model
+from keras_course.artifacts.submission import Submission
+from keras_course.checks.feedback import CheckFailed
+from keras_course.course.config import CourseError, load_course
+from keras_course.course.paths import ROOT
+from keras_course.grade.result_store import ResultStore, sha256_of
+from keras_course.report.results import CheckResult, Result
+from keras_course.run.runner import RunResult, read_submission, temporary_workdir
+from keras_course.run.watchdog import RUN_ENV, alive, end_tagged, tagged
 
 
 def layer(class_name: str, **config: object) -> dict:

@@ -1,5 +1,5 @@
 """Which notebooks a batch grades, whose they are, and what it leaves out and why: the layouts
-that keras_course/layouts.py describes, as file trees in tmp_path, without running a notebook."""
+that keras_course/grade/layouts.py describes, as file trees in tmp_path, without running a notebook."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from keras_course.config import CourseError, load_course
-from keras_course.layouts import Job, exercise_named, exercise_of_file, find_submissions
+from keras_course.course.config import CourseError, load_course
+from keras_course.grade.layouts import Job, exercise_named, exercise_of_file, find_submissions
 
 COURSE = load_course()
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from keras_course.config import load_course
-from keras_course.paths import SOLUTIONS
-from keras_course.results import NOT_SUBMITTED
-from keras_course.sandbox import unavailable
+from keras_course.course.config import load_course
+from keras_course.course.paths import SOLUTIONS
+from keras_course.report.results import NOT_SUBMITTED
+from keras_course.run.sandbox import unavailable
 from leaks import leaks
 from packaging_tools import build_wheel, run_uv
 
@@ -96,9 +96,9 @@ def assert_no_solution_and_no_held_out_row(learner: Learner) -> None:
         for path in folder.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    assert "keras_course/course/course.toml" in files
+    assert "keras_course/material/course.toml" in files
     assert leaks(files) == []
-    code = "from keras_course.paths import *; print(INSTALLED, HELDOUT.exists(), SOLUTIONS.exists())"
+    code = "from keras_course.course.paths import *; print(INSTALLED, HELDOUT.exists(), SOLUTIONS.exists())"
     out = learner.run("python", "-c", code)
     assert out.stdout.split() == ["True", "False", "False"], out.stderr
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from keras_course.paths import ROOT, SOLUTIONS
+from keras_course.course.paths import ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from keras_course.config import load_course
-from keras_course.paths import HELDOUT
-from keras_course.results import Result
+from keras_course.course.config import load_course
+from keras_course.course.paths import HELDOUT
+from keras_course.report.results import Result
 from mistakes import END_TO_END, MISTAKES
 
 pytestmark = pytest.mark.notebook

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import nbformat
 import pytest
-from keras_course.config import load_course
-from keras_course.nbgrader_course import source_notebook
-from keras_course.paths import EXERCISES, SOLUTIONS
+from keras_course.artifacts.submission import Submission
+from keras_course.author.nbgrader_course import source_notebook
+from keras_course.author.stubs import make_stub
+from keras_course.course.config import load_course
+from keras_course.course.paths import EXERCISES, SOLUTIONS
 from keras_course.plugin import exported_run
-from keras_course.stubs import make_stub
-from keras_course.submission import Submission
 from lacking import QUICK_EDITS
 from mistakes import Variant
 from nbgrader.preprocessors import ClearHiddenTests

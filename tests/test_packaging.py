@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 import pytest
-from keras_course.config import tomllib
-from keras_course.paths import ROOT
+from keras_course.course.config import tomllib
+from keras_course.course.paths import ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -88,7 +88,7 @@ def test_course_toml_is_read_with_tomli_where_the_standard_library_has_no_tomlli
         "tomli = types.ModuleType('tomli')\n"
         "tomli.loads, tomli.TOMLDecodeError = tomllib.loads, tomllib.TOMLDecodeError\n"
         "sys.modules.update(tomli=tomli, tomllib=None)  # import tomllib now fails, as on 3.10\n"
-        "from keras_course import config\n"
+        "from keras_course.course import config\n"
         "assert config.tomllib is tomli, config.tomllib\n"
         "print(len(config.load_course().exercises))\n"
     )

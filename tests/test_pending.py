@@ -12,10 +12,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from conftest import failed_checks
-from keras_course import data
-from keras_course.config import load_course
-from keras_course.paths import DATASETS, SOLUTIONS
-from keras_course.results import Result, checklist, to_json, to_junit
+from keras_course.course import data
+from keras_course.course.config import load_course
+from keras_course.course.paths import DATASETS, SOLUTIONS
+from keras_course.report.results import Result, checklist, to_json, to_junit
 from mistakes import DARTS_FIT, Variant
 from run_here import grade_here
 

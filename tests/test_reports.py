@@ -12,12 +12,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import xmlschema
-from keras_course.batch import not_submitted
-from keras_course.config import CourseError, load_course
-from keras_course.grading import error_result
-from keras_course.lms import to_canvas, to_moodle
-from keras_course.results import CheckResult, Result, summary_table, to_csv, to_junit
-from keras_course.roster import Learner, read_roster
+from keras_course.course.config import CourseError, load_course
+from keras_course.grade.batch import not_submitted
+from keras_course.grade.grading import error_result
+from keras_course.grade.roster import Learner, read_roster
+from keras_course.report.lms import to_canvas, to_moodle
+from keras_course.report.results import CheckResult, Result, summary_table, to_csv, to_junit
 
 COURSE = load_course()
 EXERCISES = list(COURSE.exercises)

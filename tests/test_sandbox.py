@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from keras_course.config import load_course
-from keras_course.paths import ROOT, SOLUTIONS
-from keras_course.result_store import ResultStore, sha256_of
-from keras_course.results import Result
-from keras_course.sandbox import RunFolder, wrap
+from keras_course.course.config import load_course
+from keras_course.course.paths import ROOT, SOLUTIONS
+from keras_course.grade.result_store import ResultStore, sha256_of
+from keras_course.report.results import Result
+from keras_course.run.sandbox import RunFolder, wrap
 
 CLI = [sys.executable, "-m", "keras_course"]
 # The model checks (hello_nets, counting_parameters) and a trained model judged on held-out data

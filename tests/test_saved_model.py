@@ -15,15 +15,15 @@ from pathlib import Path
 import keras  # a dependency of the course: its absence is a failure, not a skip
 import numpy as np
 import pytest
-from keras_course import checks
-from keras_course.config import CourseError, load_course
-from keras_course.feedback import CheckFailed
-from keras_course.grading import grade_artifacts
-from keras_course.metrics import heldout_measure
-from keras_course.paths import ROOT
-from keras_course.runner import RunResult
-from keras_course.saved_model import read_saved_model
-from keras_course.submission import Submission
+from keras_course.artifacts.saved_model import read_saved_model
+from keras_course.artifacts.submission import Submission
+from keras_course.checks import shared
+from keras_course.checks.feedback import CheckFailed
+from keras_course.checks.metrics import heldout_measure
+from keras_course.course.config import CourseError, load_course
+from keras_course.course.paths import ROOT
+from keras_course.grade.grading import grade_artifacts
+from keras_course.run.runner import RunResult
 from run_here import export, saved
 
 
@@ -84,15 +84,15 @@ def test_reads_structure_parameters_and_compile(tmp_path):
     assert [layer.units for layer in model.layers] == [128, 64, 32, 4]
     assert model.input_shape == (2,)
     assert model.count_params() == darts_like().count_params()
-    checks.expect_dense_units(model, [128, 64, 32, 4])
-    checks.expect_activations(model, ["relu", "relu", "relu", "softmax"])
-    checks.expect_compile(model, "adam", "categorical_crossentropy", ["accuracy"])
+    shared.expect_dense_units(model, [128, 64, 32, 4])
+    shared.expect_activations(model, ["relu", "relu", "relu", "softmax"])
+    shared.expect_compile(model, "adam", "categorical_crossentropy", ["accuracy"])
 
 
 def test_wrong_units_message_names_the_layer_and_argument(tmp_path):
     model = saved(tmp_path, darts_like(units=(128, 32, 32, 4)))
     with pytest.raises(CheckFailed) as caught:
-        checks.expect_dense_units(model, [128, 64, 32, 4])
+        shared.expect_dense_units(model, [128, 64, 32, 4])
     assert str(caught.value) == (
         "Layer 2 should have 64 units; yours has 32. Check the first argument of your second Dense layer."
     )
@@ -118,8 +118,8 @@ def test_dropout_passes_through(tmp_path):
     )
     read = saved(tmp_path, model)
     assert [layer.class_name for layer in read.layers] == ["Dense", "Dropout", "Dense"]
-    checks.expect_dense_units(read, [5, 1])
-    checks.expect_parameters(read, 21)
+    shared.expect_dense_units(read, [5, 1])
+    shared.expect_parameters(read, 21)
     x = np.random.default_rng(1).uniform(-1, 1, (10, 2)).astype("float32")
     np.testing.assert_allclose(read.predict(x), model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
 
@@ -128,26 +128,26 @@ def test_unbuilt_and_uncompiled_model_fail_with_their_own_messages(tmp_path):
     model = keras.Sequential([keras.layers.Dense(3), keras.layers.Dense(1)])
     read = saved(tmp_path, model)
     with pytest.raises(CheckFailed, match="does not know the shape of its input"):
-        checks.expect_input_shape(read, 2)
+        shared.expect_input_shape(read, 2)
     with pytest.raises(CheckFailed, match="has not been built"):
-        checks.expect_parameters(read, 13)
+        shared.expect_parameters(read, 13)
     with pytest.raises(CheckFailed, match="was not compiled"):
-        checks.expect_compile(read, "adam", "mse")
+        shared.expect_compile(read, "adam", "mse")
 
 
 def test_a_built_model_that_was_not_compiled_says_so(tmp_path):
     read = saved(tmp_path, small_model())
-    checks.expect_parameters(read, 36)
+    shared.expect_parameters(read, 36)
     with pytest.raises(CheckFailed, match="was not compiled"):
-        checks.expect_compile(read, "adam", "mse")
+        shared.expect_compile(read, "adam", "mse")
 
 
 def test_optimizer_and_loss_objects_count_as_their_names(tmp_path):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.SGD(), loss=keras.losses.BinaryCrossentropy(), metrics=["acc"])
-    checks.expect_compile(saved(tmp_path, model), "sgd", "binary_crossentropy", ["accuracy"])
+    shared.expect_compile(saved(tmp_path, model), "sgd", "binary_crossentropy", ["accuracy"])
     with pytest.raises(CheckFailed, match="optimizer='adam'; yours uses 'sgd'"):
-        checks.expect_compile(saved(tmp_path, model, "m2"), "adam", "binary_crossentropy")
+        shared.expect_compile(saved(tmp_path, model, "m2"), "adam", "binary_crossentropy")
 
 
 def test_custom_layer_is_reported_as_custom(tmp_path):
@@ -275,10 +275,10 @@ def test_grading_an_exported_model_needs_no_hdf5_or_zip_parser(tmp_path):
 
     code = (
         "import sys; from pathlib import Path\n"
-        "import keras_course.checks, keras_course.metrics, keras_course.plugin\n"
-        "from keras_course.config import load_course\n"
-        "from keras_course.runner import RunResult\n"
-        "from keras_course.submission import Submission\n"
+        "import keras_course.checks.shared, keras_course.checks.metrics, keras_course.plugin\n"
+        "from keras_course.course.config import load_course\n"
+        "from keras_course.run.runner import RunResult\n"
+        "from keras_course.artifacts.submission import Submission\n"
         f"run = RunResult(artifacts=Path({str(folder)!r}))\n"
         "model = Submission(load_course().exercise('darts'), run).model()\n"
         "print(model.count_params(), sorted({'h5py', 'keras', 'tensorflow'} & set(sys.modules)))\n"

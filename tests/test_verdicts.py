@@ -3,7 +3,7 @@ and every failure branch of the grading logic is reached by a test that asserts 
 
 - Every Lacking variant of lacking.py fails exactly its checks, each with a message naming what
   is missing; every check of every exercise meets every kind of lack that applies to it.
-- Every `fail(...)` of the graders, checks.py and metrics.py is in branches.REACHED_BY, and the
+- Every `fail(...)` of the graders, checks/shared.py and checks/metrics.py is in branches.REACHED_BY, and the
   test named there reaches it: the variants here and in test_grading.py, and the unit cases
   below, which give the shared checks small real Keras models, saved and read back as the
   grader reads them.
@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from branches import REACHED_BY, assert_branches_reached, branch_of, fail_branches
 from conftest import failed_checks
-from keras_course import checks
-from keras_course.config import load_course
-from keras_course.data import heldout
-from keras_course.feedback import CheckFailed
-from keras_course.metrics import heldout_measure
-from keras_course.paths import SOLUTIONS, grader_file
+from keras_course.checks import shared
+from keras_course.checks.feedback import CheckFailed
+from keras_course.checks.metrics import heldout_measure
+from keras_course.course.config import load_course
+from keras_course.course.data import heldout
+from keras_course.course.paths import SOLUTIONS, grader_file
 from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
 from measured import assert_pass_feedback_is_measured
 from mistakes import METEOR_FIT, Variant, quick_variants
@@ -133,41 +133,41 @@ UNIT_CASES = {
         lambda: keras.Sequential(
             [keras.Input((2,)), keras.layers.Dense(3), keras.layers.BatchNormalization()]
         ),
-        lambda m: checks.expect_dense_units(m, [3, 1]),
+        lambda m: shared.expect_dense_units(m, [3, 1]),
         "Layer 2 should be a Dense layer; yours is a BatchNormalization layer.",
     ),
     "optimizer": (
         lambda: compiled(
             dense(1, inputs=4), optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"]
         ),
-        lambda m: checks.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
         "Your model should be compiled with optimizer='sgd'; yours uses 'adam'.",
     ),
     "loss": (
         lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="mse", metrics=["accuracy"]),
-        lambda m: checks.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
         "Your model should be compiled with loss='binary_crossentropy'; yours uses 'mean_squared_error'.",
     ),
     "no_metrics": (
         lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy"),
-        lambda m: checks.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
         "Your model should track metrics=['accuracy']; yours tracks none.",
     ),
     "unbuilt_predictions": (
         lambda: dense(3, 1),
-        lambda m: checks.predictions(m, NOTES, 1, "bank note"),
+        lambda m: shared.predictions(m, NOTES, 1, "bank note"),
         "Your model has not been built, so it has no weights to predict with.",
     ),
     "input_width": (
         lambda: dense(1, inputs=3),
-        lambda m: checks.predictions(m, NOTES, 1, "bank note"),
+        lambda m: shared.predictions(m, NOTES, 1, "bank note"),
         "Your model takes 3 inputs, but each bank note has 4.",
     ),
     "not_dense_predictions": (
         lambda: keras.Sequential(
             [keras.Input((4,)), keras.layers.BatchNormalization(), keras.layers.Dense(1)]
         ),
-        lambda m: checks.predictions(m, NOTES, 1, "bank note"),
+        lambda m: shared.predictions(m, NOTES, 1, "bank note"),
         "The grader cannot compute your model's predictions: layer 1 is a BatchNormalization",
     ),
     "nan_weights": (
@@ -192,11 +192,11 @@ def test_shared_checks_pass_on_what_they_measure(tmp_path):
         tmp_path,
         compiled(dense(3, 1, inputs=2, activation="relu"), optimizer="adam", loss="mse", metrics=["acc"]),
     )
-    assert checks.expect_dense_units(model, [3, 1]) == "Layers: Dense(3), Dense(1)."
-    assert checks.expect_activations(model, ["relu", "relu"]) == "Activations, layer by layer: relu, relu."
-    assert checks.expect_input_shape(model, 2) == "The model takes input shape (2,)."
-    assert checks.expect_parameters(model, 13) == "The model has 13 parameters."
-    assert checks.expect_compile(model, "adam", "mse", ["accuracy"]) == (
+    assert shared.expect_dense_units(model, [3, 1]) == "Layers: Dense(3), Dense(1)."
+    assert shared.expect_activations(model, ["relu", "relu"]) == "Activations, layer by layer: relu, relu."
+    assert shared.expect_input_shape(model, 2) == "The model takes input shape (2,)."
+    assert shared.expect_parameters(model, 13) == "The model has 13 parameters."
+    assert shared.expect_compile(model, "adam", "mse", ["accuracy"]) == (
         "Compiled with optimizer 'adam' and loss 'mean_squared_error', tracking 'acc'."
     )
 

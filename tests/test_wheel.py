@@ -12,13 +12,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from keras_course.config import load_course
-from keras_course.paths import ROOT
+from keras_course.course.config import load_course
+from keras_course.course.paths import ROOT
 from leaks import leaks
 from packaging_tools import build_wheel, wheel_texts
 
 COURSE = load_course()
-PACKAGE_DATA = "keras_course/course/"
+PACKAGE_DATA = "keras_course/material/"
 
 
 def learner_files() -> set[str]:
@@ -51,7 +51,8 @@ def test_the_wheel_holds_the_learner_files_as_the_repository_has_them(wheel):
     modules = {
         name for name in files if name.startswith("keras_course/") and not name.startswith(PACKAGE_DATA)
     }
-    assert modules == {f"keras_course/{p.name}" for p in (ROOT / "graders" / "keras_course").glob("*.py")}
+    package = ROOT / "graders" / "keras_course"
+    assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
 
 
 def test_the_wheel_holds_no_solution_no_held_out_row_and_no_seed(wheel):
@@ -60,15 +61,15 @@ def test_the_wheel_holds_no_solution_no_held_out_row_and_no_seed(wheel):
 
 def test_the_scan_finds_what_it_looks_for():
     """The scan of the test above, on files that do hold each kind of leak."""
-    from keras_course.paths import HELDOUT, SOLUTIONS
+    from keras_course.course.paths import HELDOUT, SOLUTIONS
 
     planted = {
-        "keras_course/course/solutions/darts.ipynb": (SOLUTIONS / "darts.ipynb").read_bytes(),
-        "keras_course/course/datasets/heldout/darts.csv": (HELDOUT / "darts.csv").read_bytes(),
-        "keras_course/course/exercises/hello_nets.ipynb": (SOLUTIONS / "hello_nets.ipynb").read_bytes(),
+        "keras_course/material/solutions/darts.ipynb": (SOLUTIONS / "darts.ipynb").read_bytes(),
+        "keras_course/material/datasets/heldout/darts.csv": (HELDOUT / "darts.csv").read_bytes(),
+        "keras_course/material/exercises/hello_nets.ipynb": (SOLUTIONS / "hello_nets.ipynb").read_bytes(),
         "keras_course/rows.txt": (HELDOUT / "irrigation_machine.csv").read_bytes().splitlines()[7],
         "keras_course/generate.py": (ROOT / "datasets" / "generate.py").read_bytes(),
-        "keras_course/course/model.keras": b"",
+        "keras_course/material/model.keras": b"",
     }
     found = "\n".join(leaks(planted))
     for name in planted:
@@ -102,12 +103,12 @@ def run_unpacked(unpacked: Path, cwd: Path, *args: str) -> subprocess.CompletedP
 
 
 def test_an_unpacked_wheel_finds_the_course_in_its_package_data(unpacked, tmp_path):
-    code = "from keras_course import paths; print(paths.INSTALLED, paths.ROOT, paths.CACHE)"
+    code = "from keras_course.course import paths; print(paths.INSTALLED, paths.ROOT, paths.CACHE)"
     out = run_unpacked(unpacked, tmp_path, "-c", code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [
         "True",
-        str(unpacked / "keras_course" / "course"),
+        str(unpacked / "keras_course" / "material"),
         str(tmp_path / "cache" / "keras-course"),
     ]
     listed = run_unpacked(unpacked, tmp_path, "-m", "keras_course", "list")
@@ -120,7 +121,7 @@ def test_an_unpacked_wheel_writes_the_same_data_files_as_the_repository(unpacked
     assert out.returncode == 0, out.stderr
     reference = tmp_path / "reference"
     reference.mkdir()
-    from keras_course import data
+    from keras_course.course import data
 
     for name in ("banknotes.csv", "darts.csv", "irrigation_machine.csv"):
         assert (tmp_path / "here" / name).read_bytes() == data.write_learner_file(

@@ -7,7 +7,7 @@
 import os
 import sys
 
-from keras_course.paths import CACHE, INSTALLED
+from keras_course.course.paths import CACHE, INSTALLED
 
 __version__ = "0.1.0"
 

@@ -12,10 +12,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from keras_course.config import SANDBOX_MODES, CourseError, load_course
-from keras_course.layouts import Found, find_submissions
-from keras_course.results import Result, checklist, summary_table, to_csv, to_json, to_junit, write_atomic
-from keras_course.roster import Learner
+from keras_course.course.config import SANDBOX_MODES, CourseError, load_course
+from keras_course.grade.layouts import Found, find_submissions
+from keras_course.grade.roster import Learner
+from keras_course.report.results import (
+    Result,
+    checklist,
+    summary_table,
+    to_csv,
+    to_json,
+    to_junit,
+    write_atomic,
+)
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -41,9 +49,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from keras_course.grading import exercise_of, grade_in_process
-    from keras_course.runner import read_submission
-    from keras_course.sandbox import isolation
+    from keras_course.grade.grading import exercise_of, grade_in_process
+    from keras_course.run.runner import read_submission
+    from keras_course.run.sandbox import isolation
 
     notebook = Path(args.notebook)
     exercise_id = exercise_of(notebook, args.exercise)
@@ -73,11 +81,11 @@ def write_reports(
     if args.json:
         write_atomic(Path(args.json), to_json(results))
     if args.csv and getattr(args, "lms", None) == "canvas":
-        from keras_course.lms import to_canvas
+        from keras_course.report.lms import to_canvas
 
         write_atomic(Path(args.csv), to_canvas(results, course, learners))
     elif args.csv and getattr(args, "lms", None) == "moodle":
-        from keras_course.lms import to_moodle
+        from keras_course.report.lms import to_moodle
 
         text, left_out = to_moodle(results, course, learners)
         write_atomic(Path(args.csv), text)
@@ -118,9 +126,9 @@ def learners_of(found: Found, roster: dict[str, Learner]) -> dict[str, Learner]:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from keras_course.batch import grade_folder
-    from keras_course.roster import read_roster
-    from keras_course.sandbox import isolation
+    from keras_course.grade.batch import grade_folder
+    from keras_course.grade.roster import read_roster
+    from keras_course.run.sandbox import isolation
 
     isolation(args.sandbox or load_course().sandbox["grade"])  # refused before anything is read
     if args.lms and not args.csv:
@@ -162,8 +170,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from keras_course.batch import grade_folder
-    from keras_course.paths import SAMPLES, SOLUTIONS, instructor_only
+    from keras_course.course.paths import SAMPLES, SOLUTIONS, instructor_only
+    from keras_course.grade.batch import grade_folder
 
     instructor_only(SOLUTIONS, "the demo")
     instructor_only(SAMPLES, "the demo")
@@ -183,7 +191,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from keras_course import data
+    from keras_course.course import data
 
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,7 +202,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_nbgrader(args: argparse.Namespace) -> int:
-    from keras_course.nbgrader_course import write_course
+    from keras_course.author.nbgrader_course import write_course
 
     folder = Path(args.folder)
     for path in write_course(folder):
@@ -204,7 +212,7 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:
-    from keras_course.stubs import write_stubs
+    from keras_course.author.stubs import write_stubs
 
     for path in write_stubs(list(load_course().exercises)):
         print(f"wrote {path}")
@@ -212,7 +220,7 @@ def cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_course.lms import LMS
+    from keras_course.report.lms import LMS
 
     parser = argparse.ArgumentParser(
         prog="keras-course", description="Autograded exercises for Introduction to Deep Learning with Keras."

@@ -23,11 +23,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from keras_course.config import Course, CourseError, load_course
-from keras_course.layouts import exercise_named, exercise_of_file
-from keras_course.notebook_checks import grade_here, ipython_shell, user_namespace
-from keras_course.results import Result, checklist, checklist_html
-from keras_course.runner import GRADING_ENV
+from keras_course.course.config import Course, CourseError, load_course
+from keras_course.grade.layouts import exercise_named, exercise_of_file
+from keras_course.grade.notebook_checks import grade_here, ipython_shell, user_namespace
+from keras_course.report.results import Result, checklist, checklist_html
+from keras_course.run.runner import GRADING_ENV
 
 PRACTICE = (
     "A practice check of your variables as they are now. Your grade comes from a run of the whole "

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from keras_course.config import CourseError, Exercise, load_course
-from keras_course.data import heldout_available
-from keras_course.feedback import CheckFailed, take_measured
-from keras_course.results import PENDING, CheckResult, Result, to_json, write_atomic
-from keras_course.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
-from keras_course.submission import Submission
+from keras_course.artifacts.submission import Submission
+from keras_course.checks.feedback import CheckFailed, take_measured
+from keras_course.course.config import CourseError, Exercise, load_course
+from keras_course.course.data import heldout_available
+from keras_course.report.results import PENDING, CheckResult, Result, to_json, write_atomic
+from keras_course.run.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 
 GRADEBOOK = "keras_course_gradebook"
 PENDING_FEEDBACK = (
@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--artifacts",
         default=None,
-        help="grade variables a notebook already exported (by keras_course.notebook_checks)",
+        help="grade variables a notebook already exported (by keras_course.grade.notebook_checks)",
     )
 
 
@@ -211,7 +211,7 @@ class Gradebook:
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.exercise is not None:
-            from keras_course.results import checklist
+            from keras_course.report.results import checklist
 
             terminalreporter.write_sep("=", "keras-course")
             terminalreporter.write_line(checklist(self.result()))

@@ -11,9 +11,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from keras_course import data
-from keras_course.config import CourseError, load_course
-from keras_course.paths import EXERCISES
+from keras_course.course import data
+from keras_course.course.config import CourseError, load_course
+from keras_course.course.paths import EXERCISES
 
 
 def start(folder: Path, force: bool = False) -> list[Path]:

@@ -28,8 +28,8 @@ from typing import Any
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool, Float, Int, Unicode
 
-from keras_course import sandbox
-from keras_course.cgroups import RunCgroup
+from keras_course.run import sandbox
+from keras_course.run.cgroups import RunCgroup
 
 NAME = "keras-course-sandbox"  # the entry point in pyproject.toml, and the kernelspec's name
 MAX_DATA_BYTES = 256 * 1024 * 1024  # what is copied into a run folder at most
@@ -84,7 +84,7 @@ class SandboxProvisioner(LocalProvisioner):
     _service: Any = None
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
-        from keras_course.runner import kernel_environment
+        from keras_course.run.runner import kernel_environment
 
         km = self.parent
         self.isolation = sandbox.isolation(self.mode)  # "required" and no bwrap: CourseError
@@ -101,7 +101,7 @@ class SandboxProvisioner(LocalProvisioner):
         env = kernel_environment(folder.home, self.seed, self.run_token)
         env["TMPDIR"] = str(folder.tmp)
         if self.check_service:
-            from keras_course.check_service import CHECKS_ENV, CheckService
+            from keras_course.grade.check_service import CHECKS_ENV, CheckService
 
             self._service = CheckService(folder.box, Path(requested) if requested else None)
             env[CHECKS_ENV] = str(self._service.socket_path)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_course.config import CourseError
-from keras_course.export_files import array_header, open_exported, read_array, read_json
+from keras_course.artifacts.export_files import array_header, open_exported, read_array, read_json
+from keras_course.course.config import CourseError
 
 PASS_THROUGH_LAYERS = {"InputLayer", "Dropout"}
 # What the grader reads at most, checked before reading: the course's largest model has 11,000

@@ -20,12 +20,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from keras_course import watchdog
-from keras_course.config import CourseError, Exercise, load_course
-from keras_course.grading import error_result, grade_in_subprocess
-from keras_course.layouts import Found, Job, find_submissions
-from keras_course.result_store import RESULTS_DIR, ResultStore, sha256_of
-from keras_course.results import NOT_SUBMITTED, CheckResult, Result
+from keras_course.course.config import CourseError, Exercise, load_course
+from keras_course.grade.grading import error_result, grade_in_subprocess
+from keras_course.grade.layouts import Found, Job, find_submissions
+from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
+from keras_course.report.results import NOT_SUBMITTED, CheckResult, Result
+from keras_course.run import watchdog
 
 
 class Stopped(KeyboardInterrupt):
@@ -48,7 +48,7 @@ def grade_job(
     job: Job, seed: int | None, timeout: float | None, memory: float | None = None, sandbox: str | None = None
 ) -> Result:
     """One learner's result, whatever their notebook does; bad input is told without a kernel."""
-    from keras_course.runner import read_submission
+    from keras_course.run.runner import read_submission
 
     try:
         read_submission(job.notebook, job.exercise)
@@ -152,7 +152,7 @@ def grade_folder(
     result graded now. CourseError, before anything is graded, when the sandbox is required
     and cannot run.
     """
-    from keras_course.sandbox import isolation
+    from keras_course.run.sandbox import isolation
 
     course = load_course()
     sandbox = sandbox or course.sandbox["grade"]

@@ -5,7 +5,7 @@ everything relative to its root: course.toml, graders/, datasets/ (with datasets
 exercises/, solutions/ and tests/.
 
 The learner package (the wheel `make dist` builds) carries the learner's part of the same files
-as package data under keras_course/course/: course.toml, graders/, the learner's data files in
+as package data under keras_course/material/: course.toml, graders/, the learner's data files in
 datasets/ and the exercise stubs in exercises/, copied from the repository by the wheel build
 (pyproject.toml [tool.setuptools.package-data] lists them). It has no solutions/, no held-out
 data and no tests/: what needs them says so in one line (instructor_only).
@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
-PACKAGED = PACKAGE / "course"  # the package data of an installed wheel
+PACKAGE = Path(__file__).resolve().parents[1]  # keras_course/
+PACKAGED = PACKAGE / "material"  # the package data of an installed wheel
 INSTALLED = PACKAGED.is_dir()  # the learner package, not the repository
 ROOT = PACKAGED if INSTALLED else PACKAGE.parents[1]
 COURSE_TOML = ROOT / "course.toml"
@@ -40,7 +40,7 @@ def grader_file(exercise_id: str) -> Path:
 def instructor_only(path: Path, what: str) -> Path:
     """path, or CourseError when it is not here: the learner package has no solutions/,
     held-out data or tests/."""
-    from keras_course.config import CourseError  # config reads course.toml from here
+    from keras_course.course.config import CourseError  # config reads course.toml from here
 
     if not path.exists():
         raise CourseError(f"{what} needs the instructor's copy of the course (the repository): no {path}")

@@ -25,12 +25,13 @@ from pathlib import Path
 
 import nbformat
 
-from keras_course import data, sandbox
-from keras_course.config import CourseError, Exercise, load_course
-from keras_course.export_files import collect_export
-from keras_course.kernel_cells import export_source, prelude_source
-from keras_course.paths import ROOT
-from keras_course.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
+from keras_course.artifacts.export_files import collect_export
+from keras_course.course import data
+from keras_course.course.config import CourseError, Exercise, load_course
+from keras_course.course.paths import ROOT
+from keras_course.run import sandbox
+from keras_course.run.kernel_cells import export_source, prelude_source
+from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
 GRADING_ENV = "KERAS_COURSE_GRADING"  # set in a grading kernel: the notebook's check() does nothing
@@ -253,8 +254,8 @@ def run_notebook(
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from keras_course.limited_client import LimitedClient
-    from keras_course.sandbox_provisioner import NAME, kernelspec
+    from keras_course.run.limited_client import LimitedClient
+    from keras_course.run.sandbox_provisioner import NAME, kernelspec
 
     course = load_course()
     memory = course.memory if memory is None else memory

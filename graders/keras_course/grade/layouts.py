@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keras_course.config import Course, CourseError
+from keras_course.course.config import Course, CourseError
 
 # Canvas: instructure/canvas-lms, lib/content_zipper.rb (get_filename, add_upload_submission,
 # sanitize_user_name): "<sortable name, lower case, word characters only>[_LATE]_<user id>_
@@ -105,7 +105,7 @@ def exercise_named(filename: str, known: Iterable[str]) -> str | None:
 def exercise_in_metadata(path: Path) -> str | None:
     """The exercise a notebook's metadata names, or None if it names none or the file is not
     readable JSON (grading it then says what is wrong with it)."""
-    from keras_course.runner import MAX_NOTEBOOK_BYTES
+    from keras_course.run.runner import MAX_NOTEBOOK_BYTES
 
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:

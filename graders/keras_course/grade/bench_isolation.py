@@ -1,6 +1,6 @@
 """What isolation costs: the same notebook run plainly and through the grader, in one run.
 
-    python -m keras_course.bench_isolation [NOTEBOOK] [--exercise ID] [--repeat 3]
+    python -m keras_course.grade.bench_isolation [NOTEBOOK] [--exercise ID] [--repeat 3]
 
 Four ways, alternated and each timed `--repeat` times (the median is shown), with the ratio of
 each to the first:
@@ -30,9 +30,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from keras_course import data
-from keras_course.config import Exercise, load_course
-from keras_course.paths import SOLUTIONS
+from keras_course.course import data
+from keras_course.course.config import Exercise, load_course
+from keras_course.course.paths import SOLUTIONS
 
 
 def plain_run(notebook: Path, exercise: Exercise) -> None:
@@ -41,8 +41,8 @@ def plain_run(notebook: Path, exercise: Exercise) -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    from keras_course.kernel_cells import prelude_source
-    from keras_course.runner import GRADING_ENV, uses_keras
+    from keras_course.run.kernel_cells import prelude_source
+    from keras_course.run.runner import GRADING_ENV, uses_keras
 
     with tempfile.TemporaryDirectory(prefix="keras-course-bench-") as folder:
         for name in exercise.data:
@@ -61,7 +61,7 @@ PEAK_TASKS: list[int] = []
 
 
 def isolated_run(notebook: Path, exercise: Exercise, sandbox_mode: str = "off") -> None:
-    from keras_course.runner import run_notebook, temporary_workdir
+    from keras_course.run.runner import run_notebook, temporary_workdir
 
     course = load_course()
     with temporary_workdir() as folder:
@@ -79,7 +79,7 @@ def sandboxed_run(notebook: Path, exercise: Exercise) -> None:
 
 
 def full_grading(notebook: Path, exercise: Exercise) -> None:
-    from keras_course.grading import grade_in_subprocess
+    from keras_course.grade.grading import grade_in_subprocess
 
     result = grade_in_subprocess(notebook, exercise.id)
     if result.error:

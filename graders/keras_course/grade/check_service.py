@@ -26,8 +26,8 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.config import CourseError, load_course
-from keras_course.runner import RUN_FILE, place_cell_errors, read_notebook
+from keras_course.course.config import CourseError, load_course
+from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 
 CHECKS_ENV = "KERAS_COURSE_CHECKS"
 SOCKET_NAME = "checks.sock"
@@ -39,8 +39,8 @@ def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Pat
     """The answer to one request of a kernel whose run folder is box; notebooks is the folder of
     the notebook the kernel runs (nbgrader's autograded/<learner>/<assignment>/), where its
     cells' positions are found for the cell errors."""
-    from keras_course.export_files import collect_export
-    from keras_course.grading import grade_artifacts
+    from keras_course.artifacts.export_files import collect_export
+    from keras_course.grade.grading import grade_artifacts
 
     if not isinstance(request, dict):
         return {"error": "a request is a JSON object"}

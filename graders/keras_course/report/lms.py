@@ -9,9 +9,9 @@ batch does not touch the other assignments' grades.
 
 from __future__ import annotations
 
-from keras_course.config import Course
-from keras_course.results import Result, csv_text
-from keras_course.roster import Learner
+from keras_course.course.config import Course
+from keras_course.grade.roster import Learner
+from keras_course.report.results import Result, csv_text
 
 LMS = ("canvas", "moodle")
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_course.config import CourseError, Exercise
-from keras_course.export_files import open_exported, read_array, read_json
-from keras_course.feedback import fail
-from keras_course.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
-from keras_course.runner import RunResult
-from keras_course.saved_model import SavedModel, read_saved_model
+from keras_course.artifacts.export_files import open_exported, read_array, read_json
+from keras_course.artifacts.saved_model import SavedModel, read_saved_model
+from keras_course.checks.feedback import fail
+from keras_course.course.config import CourseError, Exercise
+from keras_course.run.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
+from keras_course.run.runner import RunResult
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_NPY_BYTES = MAX_ARRAY_BYTES + 64 * 1024  # the array and its header

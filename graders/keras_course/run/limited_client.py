@@ -12,7 +12,7 @@ from typing import Any
 
 from nbclient import NotebookClient
 
-from keras_course.watchdog import Watchdog
+from keras_course.run.watchdog import Watchdog
 
 
 def output_size(content: dict) -> int:

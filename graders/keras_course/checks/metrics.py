@@ -1,17 +1,17 @@
 """The held-out measures the graders judge trained models by, computed with NumPy.
 
 The graders compare these to the thresholds in course.toml; the calibration script
-(keras_course.calibrate) computes the same measures over many seeds to set those thresholds.
+(keras_course.author.calibrate) computes the same measures over many seeds to set those thresholds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from keras_course.checks import predictions
-from keras_course.data import heldout
-from keras_course.feedback import fail
-from keras_course.saved_model import SavedModel
+from keras_course.artifacts.saved_model import SavedModel
+from keras_course.checks.feedback import fail
+from keras_course.checks.shared import predictions
+from keras_course.course.data import heldout
 
 MEASURES = {
     "meteor_orbit": "trained_loss",

@@ -11,7 +11,7 @@ from its one source, solutions/<id>.ipynb, by three small preprocessors, one ste
 - AddCheckCells appends one locked, autograded test cell per check in course.toml, with its
   points; the checks on held-out data sit in nbgrader's hidden-test regions.
 
-The test cells only call keras_course.notebook_checks.check, which runs the pytest graders:
+The test cells only call keras_course.grade.notebook_checks.check, which runs the pytest graders:
 the checks themselves are never copied into a notebook.
 """
 
@@ -24,13 +24,13 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 
-from keras_course import data
-from keras_course.config import Exercise, load_course
-from keras_course.paths import SOLUTIONS, grader_file, instructor_only
-from keras_course.runner import CHECK_HERE_ID, PREPARE_ID
-from keras_course.sandbox_provisioner import NAME as KERNEL_NAME
-from keras_course.sandbox_provisioner import kernelspec
-from keras_course.stubs import CODE_STUB
+from keras_course.author.stubs import CODE_STUB
+from keras_course.course import data
+from keras_course.course.config import Exercise, load_course
+from keras_course.course.paths import SOLUTIONS, grader_file, instructor_only
+from keras_course.run.runner import CHECK_HERE_ID, PREPARE_ID
+from keras_course.run.sandbox_provisioner import NAME as KERNEL_NAME
+from keras_course.run.sandbox_provisioner import kernelspec
 
 FOOTER_IDS = ("check", CHECK_HERE_ID)  # grade_ids of the source notebooks' closing cells
 CONFIG_FILE = "nbgrader_config.py"
@@ -82,7 +82,7 @@ class AddPrepareCell(Preprocessor):
         cell = nbformat.v4.new_code_cell(
             "# Run this cell first. It fixes the random seed as the grader does, so that your\n"
             "# results are the ones the grader sees, and it loads the checks at the bottom.\n"
-            "from keras_course.notebook_checks import check, prepare\n\n"
+            "from keras_course.grade.notebook_checks import check, prepare\n\n"
             f'prepare("{exercise.id}")'
         )
         cell.metadata["nbgrader"] = nbgrader_metadata(PREPARE_ID)

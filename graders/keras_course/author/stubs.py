@@ -14,8 +14,8 @@ from pathlib import Path
 
 import nbformat
 
-from keras_course.config import load_course
-from keras_course.paths import EXERCISES, SOLUTIONS, instructor_only
+from keras_course.course.config import load_course
+from keras_course.course.paths import EXERCISES, SOLUTIONS, instructor_only
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"

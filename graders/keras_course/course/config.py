@@ -11,7 +11,7 @@ try:
 except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
     import tomli as tomllib
 
-from keras_course.paths import COURSE_TOML
+from keras_course.course.paths import COURSE_TOML
 
 SANDBOX_MODES = ("auto", "required", "off")  # sandbox.py says what each gives
 # course.toml [limits] sets each

@@ -9,17 +9,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from keras_course.config import CourseError, load_course
-from keras_course.paths import ROOT, grader_file
-from keras_course.results import Result
+from keras_course.course.config import CourseError, load_course
+from keras_course.course.paths import ROOT, grader_file
+from keras_course.report.results import Result
 
 
 def exercise_of(notebook: Path, exercise_id: str | None) -> str:
     """The exercise of a notebook to check: the one given (--exercise), else the one the
     notebook's metadata names, else its file name's. What is wrong with the file itself (no
     such file, a folder, empty, not a notebook) is told first."""
-    from keras_course.layouts import exercise_of_file
-    from keras_course.runner import read_notebook
+    from keras_course.grade.layouts import exercise_of_file
+    from keras_course.run.runner import read_notebook
 
     course = load_course()
     read_notebook(notebook)
@@ -156,7 +156,7 @@ def run_grader_process(
 
 def error_result(learner: str, exercise_id: str, error: str) -> Result:
     """A zero-score result for a notebook that could not be graded, with every check listed."""
-    from keras_course.results import CheckResult
+    from keras_course.report.results import CheckResult
 
     exercise = load_course().exercise(exercise_id)
     checks = [

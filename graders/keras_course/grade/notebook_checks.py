@@ -24,12 +24,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from keras_course.check_service import CHECKS_ENV, ask
-from keras_course.config import load_course
-from keras_course.feedback import CheckFailed
-from keras_course.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
-from keras_course.results import Result
-from keras_course.runner import RUN_FILE, CellError, failing_line
+from keras_course.checks.feedback import CheckFailed
+from keras_course.course.config import load_course
+from keras_course.grade.check_service import CHECKS_ENV, ask
+from keras_course.report.results import Result
+from keras_course.run.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
+from keras_course.run.runner import RUN_FILE, CellError, failing_line
 
 _state: dict = {"cell_errors": [], "graded": {}}
 
@@ -136,7 +136,7 @@ def grade_here(exercise_id: str, namespace: dict) -> Result:
                 raw = _ask({"op": "grade", "exercise": exercise_id, "export": name})["result"]
                 graded = Result.from_dict(raw)
             else:
-                from keras_course.grading import grade_artifacts
+                from keras_course.grade.grading import grade_artifacts
 
                 graded = grade_artifacts(artifacts, exercise_id)
             _state["graded"] = {key: graded}

@@ -1,6 +1,6 @@
 """Calibrate the thresholds: run reference solutions and wrong variants over many seeds.
 
-    python -m keras_course.calibrate --seeds 20 [--exercise darts] [--variants 3]
+    python -m keras_course.author.calibrate --seeds 20 [--exercise darts] [--variants 3]
 
 For each trained exercise it runs the reference solution once per seed and prints the held-out
 measure (min, median, max), then the same for the realistic wrong variants in
@@ -17,11 +17,11 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from keras_course.config import load_course
-from keras_course.metrics import MEASURES, heldout_measure, orbit_error
-from keras_course.paths import ROOT, SOLUTIONS, instructor_only
-from keras_course.runner import run_notebook
-from keras_course.submission import Submission
+from keras_course.artifacts.submission import Submission
+from keras_course.checks.metrics import MEASURES, heldout_measure, orbit_error
+from keras_course.course.config import load_course
+from keras_course.course.paths import ROOT, SOLUTIONS, instructor_only
+from keras_course.run.runner import run_notebook
 
 
 def measure(notebook_text: str, exercise_id: str, seed: int) -> dict[str, float]:

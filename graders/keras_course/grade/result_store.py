@@ -14,9 +14,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.config import Course
-from keras_course.results import Result, write_atomic
-from keras_course.sandbox import LEVELS
+from keras_course.course.config import Course
+from keras_course.report.results import Result, write_atomic
+from keras_course.run.sandbox import LEVELS
 
 RESULTS_DIR = ".keras-course-results"
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_course.config import CourseError
-from keras_course.paths import CACHE, DATASETS, HELDOUT
+from keras_course.course.config import CourseError
+from keras_course.course.paths import CACHE, DATASETS, HELDOUT
 
 BANKNOTES_ORIGIN = (
     "https://archive.ics.uci.edu/ml/machine-learning-databases/00267/data_banknote_authentication.txt"

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_course.config import CourseError
-from keras_course.feedback import fail, ordinal, plural
-from keras_course.saved_model import Layer, SavedModel, snake_case
+from keras_course.artifacts.saved_model import Layer, SavedModel, snake_case
+from keras_course.checks.feedback import fail, ordinal, plural
+from keras_course.course.config import CourseError
 
 LOSS_ALIASES = {
     "mse": "mean_squared_error",

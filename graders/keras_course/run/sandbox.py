@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_course.config import SANDBOX_MODES, CourseError
+from keras_course.course.config import SANDBOX_MODES, CourseError
 
 LEVELS = {"none": 0, "sandbox": 1}  # what a result was graded under; higher is stronger
 SANDBOX_UID = 65534  # nobody

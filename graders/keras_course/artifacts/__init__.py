@@ -1,0 +1,1 @@
+"""Reading what a run exported, as plain data, without TensorFlow."""

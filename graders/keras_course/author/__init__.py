@@ -1,0 +1,1 @@
+"""Making course material from the sources: learner stubs, the nbgrader course, calibration."""

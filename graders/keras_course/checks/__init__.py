@@ -1,0 +1,1 @@
+"""What the graders in graders/test_<id>.py call: shared checks, held-out measures, feedback."""

@@ -1,0 +1,1 @@
+"""Grading notebooks and batches of them, and keeping their results."""

@@ -1,0 +1,1 @@
+"""What grading writes for people and tools: JSON, CSV, JUnit, checklists, LMS gradebooks."""
