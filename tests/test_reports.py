@@ -209,3 +209,33 @@ def test_a_bad_roster_is_told_in_one_line_naming_the_file(tmp_path, text, messag
     with pytest.raises(CourseError, match=re.escape(message)) as caught:
         read_roster(path)
     assert str(path) in str(caught.value)
+
+
+class Terminal(io.StringIO):
+    """What rich writes to a terminal, kept as text."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stream", [io.StringIO(), Terminal()], ids=["plain", "terminal"])
+def test_grade_progress_shows_done_of_total_failures_and_time_left(stream):
+    """keras-course grade's progress: a rich bar on a terminal, plain lines elsewhere (CI)."""
+    from keras_course.report.progress import BatchProgress
+
+    results = [graded("ann", "hello_nets"), error_result("bob", "darts", "the notebook's kernel died")]
+    with BatchProgress(stream) as progress:
+        progress.start(3)
+        for result in results:
+            progress.graded(result)
+    text = stream.getvalue()
+    assert "graded ann/hello_nets: 4/4" in text
+    assert "graded bob/darts: 0/12 (the notebook's kernel died)" in text
+    if isinstance(stream, Terminal):
+        assert "\x1b[" in text  # the bar is drawn with the terminal's codes
+        shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+        assert re.search(r"2/3 1 failed ETA \d+:\d\d:\d\d", shown), shown
+    else:
+        assert "graded ann/hello_nets: 4/4 [1/3, 0 failed, ETA" in text
+        assert "[2/3, 1 failed, ETA" in text
+        assert "\x1b[" not in text

@@ -101,6 +101,9 @@ def grade_references(folder: Path, exercises: list[str], mode: str) -> dict:
 
 
 def same_verdicts(exercises: list[str], tmp_path: Path) -> None:
+    """The same results with the sandbox and without, isolation aside. The sandboxed batch's
+    kernels are forked from its slots' fork servers (warm, run/forkserver.py), the others start
+    cold: this is also the proof that warm kernels give the verdicts of cold ones."""
     off = grade_references(tmp_path, exercises, "off")
     required = grade_references(tmp_path, exercises, "required")
     assert {r["isolation"] for r in off.values()} == {"none"}

@@ -49,7 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from keras_course.grade.grading import exercise_of, grade_in_process
+    from keras_course.grade.grading import exercise_of, grade_notebook
     from keras_course.run.runner import read_submission
     from keras_course.run.sandbox import isolation
 
@@ -58,7 +58,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
     mode = args.sandbox or load_course().sandbox["check"]
     isolation(mode)  # "required" where the sandbox cannot run: one line, before any kernel starts
-    result = grade_in_process(notebook, exercise_id, "", args.seed, args.timeout, args.memory, mode)
+    result = grade_notebook(notebook, exercise_id, "", args.seed, args.timeout, args.memory, mode, here=True)
     if args.json:
         print(to_json([result]))
     else:
@@ -128,6 +128,7 @@ def learners_of(found: Found, roster: dict[str, Learner]) -> dict[str, Learner]:
 def cmd_grade(args: argparse.Namespace) -> int:
     from keras_course.grade.batch import grade_folder
     from keras_course.grade.roster import read_roster
+    from keras_course.report.progress import BatchProgress
     from keras_course.run.sandbox import isolation
 
     isolation(args.sandbox or load_course().sandbox["grade"])  # refused before anything is read
@@ -142,26 +143,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
     found = discover(folder)
     learners = learners_of(found, roster)
 
-    def progress(result) -> None:
-        note = f" ({result.error})" if result.error else ""
-        print(
-            f"graded {result.learner}/{result.exercise}: {result.score:g}/{result.max_score:g}{note}",
-            file=sys.stderr,
+    with BatchProgress() as progress:
+        results = grade_folder(
+            folder,
+            args.jobs,
+            args.seed,
+            args.timeout,
+            progress.graded,
+            memory=args.memory,
+            resume=args.resume,
+            results_dir=args.results_dir,
+            sandbox=args.sandbox,
+            found=found,
+            learners=roster,
+            on_start=progress.start,
         )
-
-    results = grade_folder(
-        folder,
-        args.jobs,
-        args.seed,
-        args.timeout,
-        progress,
-        memory=args.memory,
-        resume=args.resume,
-        results_dir=args.results_dir,
-        sandbox=args.sandbox,
-        found=found,
-        learners=roster,
-    )
     write_reports(results, args, learners)
     return 0
 

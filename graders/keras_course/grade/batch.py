@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -21,11 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from keras_course.course.config import CourseError, Exercise, load_course
-from keras_course.grade.grading import error_result, grade_in_subprocess
+from keras_course.grade.grading import error_result, grade_notebook
 from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.report.results import NOT_SUBMITTED, CheckResult, Result
 from keras_course.run import watchdog
+from keras_course.run.forkserver import ForkServer, Handle
 
 
 class Stopped(KeyboardInterrupt):
@@ -44,16 +47,56 @@ def not_submitted(learner: str, exercise: Exercise) -> Result:
     return Result(learner, exercise.id, 0.0, exercise.max_score, NOT_SUBMITTED, checks)
 
 
+class WarmSlots:
+    """A fork server per grading thread (forkserver.py): the kernels of a slot's notebooks start
+    with TensorFlow imported. Each starts with its thread's first notebook and ends with close();
+    where none can start (no sandbox, no cgroup), kernels start cold, as before."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._local = threading.local()
+        self._servers: list[ForkServer] = []
+        self._lock = threading.Lock()
+
+    def handle(self) -> Handle | None:
+        """This thread's fork server, started or restarted (a notebook may have killed it)."""
+        server: ForkServer | None = getattr(self._local, "server", None)
+        if server is not None and (server.alive() or server.why_not):
+            return server.handle
+        if server is None:
+            server = ForkServer(Path(tempfile.mkdtemp(prefix="keras-course-slot-")), self.seed)
+            self._local.server = server
+            with self._lock:
+                self._servers.append(server)
+        server.stop()
+        server.start()
+        return server.handle
+
+    def close(self) -> None:
+        with self._lock:
+            for server in self._servers:
+                server.stop()
+                shutil.rmtree(server.root, ignore_errors=True)
+            self._servers.clear()
+
+
 def grade_job(
-    job: Job, seed: int | None, timeout: float | None, memory: float | None = None, sandbox: str | None = None
+    job: Job,
+    seed: int | None,
+    timeout: float | None,
+    memory: float | None = None,
+    sandbox: str | None = None,
+    slots: WarmSlots | None = None,
 ) -> Result:
-    """One learner's result, whatever their notebook does; bad input is told without a kernel."""
+    """One learner's result, whatever their notebook does; bad input is told without a kernel.
+    slots gives the kernel a warm start, when the run is sandboxed."""
     from keras_course.run.runner import read_submission
 
     try:
         read_submission(job.notebook, job.exercise)
-        return grade_in_subprocess(
-            job.notebook, job.exercise, job.learner, seed, timeout, memory=memory, sandbox=sandbox
+        warm = slots.handle() if slots is not None else None
+        return grade_notebook(
+            job.notebook, job.exercise, job.learner, seed, timeout, memory, sandbox, warm=warm
         )
     except CourseError as exc:
         return error_result(job.learner, job.exercise, str(exc))
@@ -140,6 +183,7 @@ def grade_folder(
     sandbox: str | None = None,
     found: Found | None = None,
     learners: Iterable[str] = (),
+    on_start: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """Grade every submission under folder (found: what layouts.find_submissions found there);
     one result per learner and exercise, sorted by learner and exercise. learners adds the
@@ -149,8 +193,8 @@ def grade_folder(
     it is done; with resume, a stored result of the same notebook and settings is kept and
     only the rest is graded; a result graded with weaker isolation than this batch gets (sandbox
     mode, default course.toml [sandbox] grade) is graded again. on_result is called for each
-    result graded now. CourseError, before anything is graded, when the sandbox is required
-    and cannot run.
+    result graded now, after on_start with the number to grade. CourseError, before anything is
+    graded, when the sandbox is required and cannot run.
     """
     from keras_course.run.sandbox import isolation
 
@@ -178,7 +222,16 @@ def grade_folder(
         else:
             results.append(kept)
     workers = max(1, jobs_at_once or course.jobs)
-    grade = functools.partial(grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox)
-    results += run_jobs(todo, store, workers, grade, on_result)
+    if on_start is not None:
+        on_start(len(todo))
+    slots = WarmSlots(course.seed if seed is None else seed) if level == "sandbox" and todo else None
+    grade = functools.partial(
+        grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox, slots=slots
+    )
+    try:
+        results += run_jobs(todo, store, workers, grade, on_result)
+    finally:
+        if slots is not None:
+            slots.close()
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

@@ -13,7 +13,7 @@ each to the first:
   environment, seed, the watchdog's time, memory and output limits, the export of the graded
   variables;
 - isolated run, sandbox: the same in the Linux sandbox (bwrap, cgroup, uid of its own);
-- full grading: grading.grade_in_subprocess, as `keras-course grade` does it: a fresh grading
+- full grading: grading.grade_notebook, as `keras-course grade` does it: a fresh grading
   process, the sandboxed run, and the checks on the exported data.
 
 It also prints the most processes and threads the sandboxed kernel had at once.
@@ -79,9 +79,9 @@ def sandboxed_run(notebook: Path, exercise: Exercise) -> None:
 
 
 def full_grading(notebook: Path, exercise: Exercise) -> None:
-    from keras_course.grade.grading import grade_in_subprocess
+    from keras_course.grade.grading import grade_notebook
 
-    result = grade_in_subprocess(notebook, exercise.id)
+    result = grade_notebook(notebook, exercise.id)
     if result.error:
         raise SystemExit(f"the grading failed: {result.error}")
 

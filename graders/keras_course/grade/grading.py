@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from keras_course.course.config import CourseError, load_course
 from keras_course.course.paths import ROOT, grader_file
 from keras_course.report.results import Result
+from keras_course.run.forkserver import ENV as FORKSERVER_ENV
+from keras_course.run.forkserver import Handle
 
 
 def exercise_of(notebook: Path, exercise_id: str | None) -> str:
@@ -69,22 +69,6 @@ def pytest_args(
     return args
 
 
-def grade_in_process(
-    notebook: Path,
-    exercise_id: str,
-    learner: str = "",
-    seed: int | None = None,
-    timeout: float | None = None,
-    memory: float | None = None,
-    sandbox: str | None = None,
-) -> Result:
-    """Run the grader with pytest.main here; pytest's own output is silenced."""
-    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
-        json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
-        return run_grader_here(args, json_out, exercise_id)
-
-
 def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result:
     """Run pytest with args in this process and read the result it wrote to json_out."""
     import contextlib
@@ -100,7 +84,7 @@ def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result
     return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
 
 
-def grade_in_subprocess(
+def grade_notebook(
     notebook: Path,
     exercise_id: str,
     learner: str = "",
@@ -108,14 +92,21 @@ def grade_in_subprocess(
     timeout: float | None = None,
     memory: float | None = None,
     sandbox: str | None = None,
+    *,
+    here: bool = False,
+    warm: Handle | None = None,
 ) -> Result:
-    """Grade in a fresh Python process, so that nothing one grading does reaches the next."""
-    course = load_course()
-    limit = (timeout if timeout is not None else course.timeout) + 120
+    """Grade a notebook with its pytest grader: here, or in a fresh process (grader_processes.py)
+    so that nothing one grading does reaches the next. warm is the slot's fork server, whose
+    kernels start with TensorFlow already imported (forkserver.py)."""
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
         args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
-        return run_grader_process(args, json_out, learner, exercise_id, limit)
+        if here:
+            return run_grader_here(args, json_out, exercise_id)
+        limit = (timeout if timeout is not None else load_course().timeout) + 120
+        env = {FORKSERVER_ENV: warm.to_env()} if warm is not None else {}
+        return run_grader_process(args, json_out, learner, exercise_id, limit, env)
 
 
 def grade_artifacts(artifacts: Path, exercise_id: str, learner: str = "", here: bool = False) -> Result:
@@ -130,26 +121,21 @@ def grade_artifacts(artifacts: Path, exercise_id: str, learner: str = "", here: 
 
 
 def run_grader_process(
-    args: list[str], json_out: Path, learner: str, exercise_id: str, limit: float
+    args: list[str], json_out: Path, learner: str, exercise_id: str, limit: float, env: dict | None = None
 ) -> Result:
-    """Run `python -m pytest args` and read the result it wrote to json_out."""
-    env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", *args],
-            capture_output=True,
-            text=True,
-            timeout=limit,
-            env=env,
-            cwd=ROOT,
-        )
-    except subprocess.TimeoutExpired:
+    """Run pytest with args in a fresh process (grader_processes.py) and read the result it
+    wrote to json_out; env is added to the process's environment."""
+    from keras_course.grade.grader_processes import run_pytest
+
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
+    code, output = run_pytest(args, env, ROOT, limit)
+    if code is None:
         return error_result(learner, exercise_id, f"grading took more than {limit:g} seconds")
-    if proc.returncode not in (0, 1):  # pytest's codes for "graded"; a killed grader's file is no result
-        stopped = f"the grader stopped before it finished (exit code {proc.returncode})"
+    if code not in (0, 1):  # pytest's codes for "graded"; a killed grader's file is no result
+        stopped = f"the grader stopped before it finished (exit code {code})"
         return error_result(learner, exercise_id, stopped)
     if not json_out.is_file():
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+        tail = output.strip().splitlines()[-1:] or ["no output"]
         return error_result(learner, exercise_id, f"the grader did not run: {tail[0]}")
     return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
 

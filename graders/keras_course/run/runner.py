@@ -30,6 +30,7 @@ from keras_course.course import data
 from keras_course.course.config import CourseError, Exercise, load_course
 from keras_course.course.paths import ROOT
 from keras_course.run import sandbox
+from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
 from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
@@ -270,7 +271,10 @@ def run_notebook(
     started = time.monotonic()
     nb = read_submission(notebook, exercise.id)
     isolation = sandbox.isolation(sandbox_mode)
-    folder = sandbox.RunFolder(workdir)
+    warm = warm_kernels(seed, isolation)
+    folder = sandbox.RunFolder(Path(warm.root) if warm else workdir)
+    if warm:
+        folder.empty()  # the slot's run folder, as the last run left it
     data_dir = workdir / "data"  # the provisioner copies these into the kernel's folder
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in exercise.data:
@@ -301,15 +305,20 @@ def run_notebook(
         processes=course.processes,
         memory_mb=memory,
         disk_mb=course.disk_mb,
-        run_dir=str(workdir),
+        run_dir=str(folder.root),
         seed=seed,
         run_token=run_token(notebook),
+        forkserver=warm.to_env() if warm else "",
     )
     manager = AsyncKernelManager(
         kernel_name=NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)])
     )
     watchdog = Watchdog(
-        memory, deadline=deadline + GRACE, disk=(folder.box, course.disk_mb), processes=course.processes
+        None if warm else memory,  # a forked kernel's own memory is its cgroup's: shared pages aside
+        deadline=deadline + GRACE,
+        disk=(folder.box, course.disk_mb),
+        processes=course.processes,
+        also=lambda: manager.provisioner.cgroup_pids() if manager.provisioner else [],
     )
     client = LimitedClient(
         run_nb,
@@ -361,6 +370,15 @@ def run_notebook(
             result.error = "the grader could not read your variables back from the notebook"
     result.seconds = time.monotonic() - started
     return result
+
+
+def warm_kernels(seed: int, isolation: str) -> Handle | None:
+    """The fork server of this grading process's slot (forkserver.py), when a batch gave it one
+    that can start this run's kernel: alive, sandboxed as this run is, with this run's seed."""
+    warm = Handle.from_env()
+    if warm is None or warm.seed != seed or warm.isolation != isolation or not warm.alive():
+        return None
+    return warm
 
 
 def preload_heldout(exercise_id: str) -> None:

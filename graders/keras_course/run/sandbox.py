@@ -61,6 +61,14 @@ class RunFolder:
     def tmp(self) -> Path:
         return self.box / "tmp"
 
+    def empty(self) -> None:
+        """Remove all a run left in box/ (a slot's run folder serves one run after another)."""
+        for entry in self.box.iterdir() if self.box.is_dir() else []:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
     def make(self, sandboxed: bool) -> None:
         """Create the folders; a sandboxed kernel that runs as SANDBOX_UID gets to own box/."""
         for folder in (self.box, self.work, self.home, self.tmp):
@@ -144,12 +152,15 @@ def _dirs_for(path: Path, made: set[Path]) -> list[str]:
     return args
 
 
-def wrap(command: list[str], box: Path | None, cwd: Path | None = None) -> list[str]:
-    """The bwrap command line that runs command in the sandbox, in cwd, writing only into box."""
+def wrap(command: list[str], box: Path | None, cwd: Path | None = None, as_pid_1: bool = False) -> list[str]:
+    """The bwrap command line that runs command in the sandbox, in cwd, writing only into box;
+    as_pid_1 makes command the init of the sandbox's pid namespace, which nothing inside can
+    kill (the fork server, forkserver.py)."""
     bwrap = bwrap_path() or "bwrap"
     args = [
         bwrap,
         "--unshare-pid",
+        *(["--as-pid-1"] if as_pid_1 else []),
         "--unshare-net",
         "--unshare-ipc",
         "--unshare-uts",

@@ -11,7 +11,10 @@ nbgrader` writes (its kernelspec names this provisioner). Before the kernel star
   127.0.0.1), a cap on the size of any file it writes (RLIMIT_FSIZE, `disk_mb`), a cgroup of
   its own with `processes` and `memory_mb` limits where the machine allows one, and bwrap;
 - when `check_service` is set (nbgrader's test cells), starts the check service that grades
-  the kernel's exported variables outside the sandbox (check_service.py).
+  the kernel's exported variables outside the sandbox (check_service.py);
+- when `forkserver` is set (a batch's slot, forkserver.py), has the slot's fork server, which
+  already runs in a sandbox of this run folder, fork the kernel instead of starting one, and
+  moves it into the run's cgroup before it runs anything.
 
 After the kernel has ended, `limit_reason` says whether a cgroup limit stopped it.
 """
@@ -30,6 +33,7 @@ from traitlets import Bool, Float, Int, Unicode
 
 from keras_course.run import sandbox
 from keras_course.run.cgroups import RunCgroup
+from keras_course.run.forkserver import ForkedKernel, Handle
 
 NAME = "keras-course-sandbox"  # the entry point in pyproject.toml, and the kernelspec's name
 MAX_DATA_BYTES = 256 * 1024 * 1024  # what is copied into a run folder at most
@@ -75,6 +79,7 @@ class SandboxProvisioner(LocalProvisioner):
     seed = Int(42, config=True, help="PYTHONHASHSEED of the kernel")
     run_token = Unicode("", config=True, help="the tag of this run in the kernel's environment")
     check_service = Bool(False, config=True, help="serve nbgrader's test cells (check_service.py)")
+    forkserver = Unicode("", config=True, help="the slot's fork server (forkserver.Handle, JSON)")
 
     isolation = "none"  # what the kernel got: "sandbox" or "none"
     limit_reason: str | None = None
@@ -82,6 +87,7 @@ class SandboxProvisioner(LocalProvisioner):
     _cgroup: RunCgroup | None = None
     _own_dir: str | None = None
     _service: Any = None
+    _warm: Handle | None = None
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         from keras_course.run.runner import kernel_environment
@@ -93,6 +99,9 @@ class SandboxProvisioner(LocalProvisioner):
         if not root:
             self._own_dir = root = tempfile.mkdtemp(prefix="keras-course-kernel-")
         folder = sandbox.RunFolder(Path(root))
+        if self.forkserver:
+            self._warm = Handle(**json.loads(self.forkserver))
+            folder.empty()  # the slot's folder: nothing of the run before
         folder.make(sandboxed)
         requested = kwargs.get("cwd")
         if requested:
@@ -105,7 +114,7 @@ class SandboxProvisioner(LocalProvisioner):
 
             self._service = CheckService(folder.box, Path(requested) if requested else None)
             env[CHECKS_ENV] = str(self._service.socket_path)
-        kwargs["env"] = env
+        kwargs["env"] = self._env = env
         km.connection_file = str(folder.box / "kernel.json")
         if sandboxed:
             km.transport = "ipc"
@@ -124,6 +133,24 @@ class SandboxProvisioner(LocalProvisioner):
             self._cgroup = RunCgroup.create(self.processes, self.memory_mb)
             kwargs["cmd"] = self._cgroup.join_command(command) if self._cgroup else command
         return kwargs
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        if self._warm is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        join = [folder / "cgroup.procs" for folder in self._cgroup.folders] if self._cgroup else []
+        try:
+            pid = self._warm.fork_kernel(self.parent.connection_file, kwargs["cwd"], self._env, join)
+        except (OSError, ValueError, KeyError):  # the server has gone: a cold start, as without it
+            self._warm = None
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = ForkedKernel(pid)
+        self.pid = self.pgid = pid  # the kernel leads its own session
+        self.cwd = kwargs["cwd"]
+        return self.connection_info
+
+    def cgroup_pids(self) -> list[int]:
+        """The processes in the run's cgroup (a forked kernel is not the grader's descendant)."""
+        return self._cgroup.pids_in() if self._cgroup is not None else []
 
     async def post_launch(self, **kwargs: Any) -> None:
         await super().post_launch(**kwargs)

@@ -28,7 +28,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -255,25 +255,28 @@ class Watchdog:
     Use it as a context manager around the notebook's run; `reason` is then "time", "memory",
     "output", "disk" or "processes" when a limit ended the run (see LIMIT_MESSAGES), or None.
     `processes` caps the processes and threads of the tree (a cgroup, where there is one, keeps
-    the tree from passing it between two looks). `disk` is the
+    the tree from passing it between two looks). `also` lists more processes of the run that
+    are not the grader's descendants (a kernel forked by a fork server). `disk` is the
     folder the notebook writes into and its limit in MB: its size is polled too (a cap on the
     size of any one file, where the sandbox sets one, keeps a single write from passing it).
     """
 
     def __init__(
         self,
-        memory_mb: float,
+        memory_mb: float | None,
         deadline: float,
         disk: tuple[Path, float] | None = None,
         processes: int | None = None,
+        also: Callable[[], list[int]] | None = None,
     ) -> None:
-        self.limit = int(memory_mb * 1024 * 1024)
+        self.limit = None if memory_mb is None else int(memory_mb * 1024 * 1024)  # None: the cgroup's
         self.deadline = deadline  # time.monotonic() past which the tree is ended
         self.disk = (disk[0], int(disk[1] * 1024 * 1024)) if disk else None
         self.reason: str | None = None
         self.peak = 0  # the largest memory the tree was seen using, in bytes
         self.processes = processes  # processes and threads the tree may have at once
         self.peak_tasks = 0  # the most processes and threads the tree had at once
+        self._also = also  # more processes of the run: a forked kernel's cgroup (forkserver.py)
         self._me = os.getpid()
         self._baseline: set[int] = set()
         self._done = threading.Event()
@@ -291,11 +294,12 @@ class Watchdog:
 
     def tree(self) -> list[int]:
         """The processes started since the watch began: the kernel and all it started."""
-        return [pid for pid in descendants(self._me) if pid not in self._baseline]
+        pids = [pid for pid in descendants(self._me) if pid not in self._baseline]
+        return pids + [pid for pid in (self._also() if self._also else []) if pid not in pids]
 
     def memory(self, pids: list[int]) -> int:
         used = sum(rss(pid) for pid in pids)
-        if used > self.limit:  # resident sizes count shared pages twice; confirm
+        if self.limit is not None and used > self.limit:  # resident sizes count shared pages twice
             used = sum(pss(pid) for pid in pids)
         return used
 
@@ -309,7 +313,7 @@ class Watchdog:
             self.peak = max(self.peak, used)
             count = sum(tasks(pid) for pid in tree)
             self.peak_tasks = max(self.peak_tasks, count)
-            if used > self.limit:
+            if self.limit is not None and used > self.limit:
                 self.stop("memory")
                 return
             if self.processes is not None and count >= self.processes:  # the cgroup's cap, reached

@@ -1,0 +1,68 @@
+"""The fresh process each grading runs in, forked from a server that imported the grader once.
+
+Each notebook is graded by its pytest grader in a process of its own, so that nothing one
+grading does reaches the next. Starting Python, pytest, NumPy, nbclient and the grader's own
+modules costs over a second of CPU per process; instead, multiprocessing's fork server imports
+them once, in a process with no thread, and forks a ready process per grading. The forked
+process gets the environment and the working folder it is given, not the server's, and is
+killed when the server ends, which it does when the process that started it has gone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+PRELOAD = ["keras_course.grade.grader_processes", "keras_course.plugin", "pytest", "nbclient", "numpy"]
+PR_SET_PDEATHSIG = 1
+_context = None
+
+
+def _context_with_preload() -> multiprocessing.context.BaseContext:
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(PRELOAD)
+    return _context
+
+
+def _pytest_main(args: list[str], env: dict[str, str], cwd: str, output: str) -> None:  # the child
+    import ctypes
+
+    import pytest
+
+    # Ended with the server, which ends with the process that started it (a batch, a Dask worker):
+    # a killed batch leaves no grading process behind, nor the kernel that dies with it.
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    with open(output, "wb") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+    sys.stdout.flush()
+    code = pytest.main(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))
+
+
+def run_pytest(args: list[str], env: dict[str, str], cwd: Path, limit: float) -> tuple[int | None, str]:
+    """Run pytest.main(args) in a fresh process; its exit code (None past limit seconds, when
+    the process is killed) and what it printed."""
+    with tempfile.NamedTemporaryFile(prefix="keras-course-grader-", suffix=".log") as output:
+        process = _context_with_preload().Process(
+            target=_pytest_main, args=(args, env, str(cwd), output.name), daemon=False
+        )
+        process.start()
+        process.join(limit)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            return None, ""
+        printed = Path(output.name).read_text(encoding="utf-8", errors="replace")
+        return process.exitcode, printed

@@ -1,0 +1,405 @@
+"""Warm kernels: a sandboxed parent that imported TensorFlow once forks each grading kernel.
+
+A kernel spends most of a short notebook's run importing TensorFlow and Keras (about 6 s of CPU
+here). A batch instead keeps one fork server per slot: a Python process in the sandbox, started
+like a kernel (same bwrap command, scrubbed environment and seed), that imports ipykernel,
+NumPy, pandas, matplotlib, seaborn and Keras once and then waits on a Unix socket that the
+grader made beside box/, out of the sandbox's sight, and handed down; it answers only callers
+outside the sandbox (SO_PEERCRED). For each notebook it forks a child that becomes the
+kernel. The fork server runs no learner code and starts no thread, so forking it is safe; a
+forked kernel trains to the same weights as a fresh one (test_sandbox.py's same_verdicts).
+
+Each kernel still runs alone, the run folder wiped before it, in its own cgroup:
+
+1. the grader (ForkServer.fork_kernel, from the provisioner) sends the connection file, the
+   working folder and the environment; the server first ends whatever the last kernel left in
+   the sandbox (every process but itself) and empties /tmp and System V shared memory,
+   then forks and answers with the child's pid in the sandbox;
+2. the child waits while the grader finds its pid outside the sandbox and moves it into the
+   run's cgroup (processes and memory limits), then says "go";
+3. the child starts the kernel, in the working folder, with the run's environment.
+
+The fork server is the init of its sandbox's pid namespace (bwrap --as-pid-1), so no process in
+the sandbox can kill it, and it adopts what a kernel leaves behind; it is not dumpable (prctl
+PR_SET_DUMPABLE), so a kernel, which runs as the same user, cannot ptrace it or read its memory.
+Runs of one slot follow each other; two slots are two sandboxes. A kernel that cannot be forked
+(the server has gone) starts cold (sandbox_provisioner.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ENV = "KERAS_COURSE_FORKSERVER"  # in a grading process: the fork server of its slot (JSON)
+SOCKET = "forkserver.sock"  # in the slot's run folder, beside box/: out of the sandbox's sight
+PRELOAD = ("ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pyplot", "seaborn", "keras")
+START_TIMEOUT = 120.0
+PR_SET_DUMPABLE = 4
+
+
+# --- inside the sandbox -------------------------------------------------------------------------
+
+
+def _set_dumpable(value: int) -> None:
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0)
+
+
+def _tasks() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _end_others() -> None:
+    """Kill every process of the sandbox but this one, its init."""
+    for _ in range(50):
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1]
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap()
+        time.sleep(0.02)
+
+
+def _empty(folder: Path) -> None:
+    """Remove everything in folder that this user may remove (the sandbox's /tmp, /dev/shm),
+    without entering a mount: the run folder's box/ is mounted inside /tmp when it lives there."""
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if os.path.ismount(entry.path):
+                    continue
+                os.chmod(entry.path, 0o700)
+                _empty(Path(entry.path))
+                os.rmdir(entry.path)  # fails, and stays, when a mount is below it
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _reap(signum: int = 0, frame: object = None) -> None:
+    """Collect the kernels that ended (SIGCHLD)."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
+def _become_kernel(request: dict, go: int) -> None:  # the forked child; never returns
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if os.read(go, 1) != b"g":  # the grader moves this process into the run's cgroup first
+            os._exit(1)
+        os.close(go)
+        _set_dumpable(1)  # a kernel as dumpable as a fresh one; the server stays non-dumpable
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        if sys.path and sys.path[0] in ("", "/"):
+            del sys.path[0]  # ipykernel puts the working folder back (InteractiveShellApp.init_path)
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        code = 1
+    _exit_as_python_does(code)
+
+
+def _exit_as_python_does(code: int) -> None:
+    """End the forked kernel as a Python process ends: wait for its threads (a kernel whose loop
+    was stopped by `exit()` still answers on them, as a fresh kernel does), run atexit."""
+    import atexit
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _from_outside(connection: socket.socket) -> bool:
+    """Whether the peer is outside the sandbox: its pid, seen from here, is 0."""
+    import struct
+
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[0] == 0
+
+
+def serve(fd: int) -> None:
+    """The fork server's main loop: preload, say ready, then fork a kernel per request on the
+    listening socket fd, which the grader made outside the sandbox and handed down."""
+    import importlib
+
+    if os.getpid() != 1:
+        raise SystemExit("the fork server runs only as the sandbox's init (it ends every other process)")
+    _set_dumpable(0)
+    signal.signal(signal.SIGCHLD, _reap)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the init of a pid namespace gets only what it handles
+    for name in PRELOAD:
+        importlib.import_module(name)
+    listener = socket.socket(fileno=fd)
+    print(json.dumps({"ready": _tasks() == 1, "pid": os.getpid(), "tasks": _tasks()}), flush=True)
+    if _tasks() != 1:  # a thread started by an import: forking would not be safe
+        return
+    while True:
+        connection, _ = listener.accept()
+        if not _from_outside(connection):  # a process of the sandbox: a kernel holds no right to ask
+            connection.close()
+            continue
+        with connection, connection.makefile("rw", encoding="utf-8") as stream:
+            try:
+                request = json.loads(stream.readline())
+            except ValueError:
+                continue
+            _end_others()
+            _empty(Path("/tmp"))
+            _empty(Path("/dev/shm"))
+            subprocess.run(["ipcrm", "--all"], capture_output=True)  # System V memory, queues
+            go_read, go_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                connection.close()
+                os.close(go_write)
+                os.setsid()
+                _become_kernel(request, go_read)
+            os.close(go_read)
+            stream.write(json.dumps({"pid": pid}) + "\n")
+            stream.flush()
+            answer = stream.readline().strip()
+            os.write(go_write, b"g" if answer == "go" else b"x")
+            os.close(go_write)
+
+
+# --- outside: the grader's side -----------------------------------------------------------------
+
+
+def ns_pid(pid: int) -> int:
+    """The pid of an outside process as its own pid namespace sees it (0 when unknown)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+@dataclass(frozen=True)
+class Handle:
+    """What a grading process needs to use a slot's fork server (carried in ENV as JSON)."""
+
+    root: str  # the run folder (sandbox.RunFolder) whose box/ the server's sandbox writes into
+    pid: int  # the fork server, outside the sandbox
+    seed: int  # its PYTHONHASHSEED: a run with another seed cannot use it
+    isolation: str  # "sandbox" or "none"
+
+    @property
+    def socket(self) -> Path:
+        return Path(self.root) / SOCKET
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> Handle | None:
+        raw = os.environ.get(ENV)
+        if not raw:
+            return None
+        try:
+            return cls(**json.loads(raw))
+        except (TypeError, ValueError):
+            return None
+
+    def alive(self) -> bool:
+        return ns_pid(self.pid) != 0 and self.socket.exists()
+
+    def fork_kernel(self, connection_file: str, cwd: str, env: dict[str, str], join: list[Path]) -> int:
+        """Have the server fork a kernel; move it into the cgroups whose cgroup.procs files are
+        in join before it starts; return its pid outside the sandbox."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(30)
+            conn.connect(str(self.socket))
+            with conn.makefile("rw", encoding="utf-8") as stream:
+                stream.write(json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}) + "\n")
+                stream.flush()
+                inner = int(json.loads(stream.readline())["pid"])
+                outer = self._outer_pid(inner)
+                for procs in join:
+                    procs.write_text(str(outer), encoding="ascii")
+                stream.write("go\n")
+                stream.flush()
+        return outer
+
+    def _outer_pid(self, inner: int) -> int:
+        from keras_course.run.watchdog import children
+
+        for _ in range(500):
+            for pid in children(self.pid):
+                if ns_pid(pid) == inner:
+                    return pid
+            time.sleep(0.01)
+        raise OSError("the fork server's kernel did not appear")
+
+
+class ForkedKernel:
+    """The forked kernel, as jupyter_client's provisioner handles a Popen: it is the fork
+    server's child, not ours, so it is watched through a pidfd."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._fd = os.pidfd_open(pid)
+        self.stdout = self.stderr = self.stdin = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            import select
+
+            if select.select([self._fd], [], [], 0)[0]:
+                self.returncode = -signal.SIGKILL if ns_pid(self.pid) else 0
+                os.close(self._fd)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(["kernel"], timeout or 0)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkServer:
+    """One slot's fork server, in a sandbox of its own run folder (root), until stop()."""
+
+    def __init__(self, root: Path, seed: int) -> None:
+        self.root = Path(root)
+        self.seed = seed
+        self._process: subprocess.Popen | None = None
+        self.handle: Handle | None = None
+        self.why_not: str | None = None  # why there is no fork server, when start() gave none
+
+    def start(self) -> Handle | None:
+        """Start the server; its Handle, or None (why_not says why) where kernels start cold:
+        no sandbox, no cgroup to hold a forked kernel, or a preload that started a thread."""
+        import select
+
+        from keras_course.course.config import load_course
+        from keras_course.run import sandbox
+        from keras_course.run.cgroups import RunCgroup
+        from keras_course.run.runner import kernel_environment
+
+        self.why_not = sandbox.unavailable()
+        probe = RunCgroup.create(8, 64) if self.why_not is None else None
+        if probe is None:
+            self.why_not = self.why_not or "no cgroup can be made here"
+            return None
+        probe.remove()
+        folder = sandbox.RunFolder(self.root)
+        folder.empty()
+        folder.make(sandboxed=True)
+        env = kernel_environment(folder.home, self.seed)
+        env["TMPDIR"] = str(folder.tmp)
+        size = int(load_course().disk_mb * 1024 * 1024)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        (self.root / SOCKET).unlink(missing_ok=True)
+        listener.bind(str(self.root / SOCKET))  # root/ is the grader's: the sandbox sees box/ only
+        listener.listen(4)
+        command = [sys.executable, "-m", "keras_course.run.forkserver", str(listener.fileno())]
+        command = [
+            "prlimit",
+            f"--fsize={size}:{size}",
+            "--",
+            *sandbox.wrap(command, folder.box, Path("/"), as_pid_1=True),
+        ]
+        self._process = subprocess.Popen(
+            command,
+            env=env,
+            cwd="/",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            pass_fds=[listener.fileno()],
+        )
+        listener.close()
+        assert self._process.stdout is not None
+        ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT)
+        line = self._process.stdout.readline() if ready else b""
+        try:
+            said = json.loads(line)
+        except ValueError:
+            said = {}
+        if not said.get("ready"):
+            self.why_not = f"the fork server did not start: {said or 'no answer'}"
+            self.stop()
+            return None
+        server = self._find(int(said["pid"]))
+        self.handle = Handle(str(self.root), server, self.seed, "sandbox")
+        return self.handle
+
+    def _find(self, inner: int) -> int:
+        from keras_course.run.watchdog import descendants
+
+        assert self._process is not None
+        for pid in descendants(self._process.pid):
+            if ns_pid(pid) == inner and pid != self._process.pid:
+                return pid
+        raise OSError("the fork server's pid was not found")
+
+    def alive(self) -> bool:
+        return (
+            self._process is not None
+            and self._process.poll() is None
+            and bool(self.handle and self.handle.alive())
+        )
+
+    def stop(self) -> None:
+        """End the server and everything in its sandbox."""
+        from keras_course.run.watchdog import descendants, kill
+
+        if self._process is not None:
+            kill([*reversed(descendants(self._process.pid)), self._process.pid])
+            self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
+        self.handle = None
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
