@@ -8,9 +8,11 @@ for a learner's error. Only the client writes the result store, once per (learne
 so a task that ran twice (a worker died under it) counts once.
 
 - Data: the course's data files (the learner files, the held-out set, the banknotes as
-  downloaded) are scattered once per batch to every worker; a worker writes them into a folder
-  named by their digest, and its grading processes read them from there (paths.DATASETS_ENV),
-  so a worker without the held-out data (the learner package) grades like the instructor's copy.
+  downloaded) are one task's result that every grading task depends on, so that each worker
+  fetches them once per batch (scattered data would be lost with the worker that holds it; a
+  task's result is made again). A worker writes them into a folder named by their digest, and
+  its grading processes read them from there (paths.DATASETS_ENV): a worker without the
+  held-out data (the learner package) grades like the instructor's copy.
 - Course: a worker whose course.toml or graders differ from the client's gives an error result
   that says so, not grades from another course.
 - Workers: `keras-course worker` starts a Dask nanny and worker (worker_options) with N threads
@@ -73,6 +75,11 @@ class DataFiles:
 
     digest: str
     files: dict[str, bytes]
+
+
+def same(data: DataFiles) -> DataFiles:
+    """The data files as a task's result: each worker gets them once, from a worker that has them."""
+    return data
 
 
 def course_digest(exercise_id: str) -> str:
@@ -303,7 +310,9 @@ def run_jobs_on_dask(
     client = connect(scheduler)
     try:
         with stopping_on_signals():
-            data = client.scatter(data_files(), broadcast=True)
+            files = data_files()  # a task's result, not scattered: lost with a worker, it is made again
+            key = f"keras-course-data-{files.digest}"
+            data = client.submit(same, files, key=key, resources={SLOTS: 1}, pure=False)
             futures, digests = {}, {}
             for job in jobs:
                 notebook = job.notebook.read_bytes()
