@@ -1,4 +1,5 @@
-"""The `keras-course` command: start, list, check, grade, demo, nbgrader, plus data and stubs.
+"""The `keras-course` command: start, list, check, grade, demo, nbgrader, plus data, stubs and
+worker (a Dask worker for `grade --scheduler`).
 
 Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
 pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
@@ -157,8 +158,20 @@ def cmd_grade(args: argparse.Namespace) -> int:
             found=found,
             learners=roster,
             on_start=progress.start,
+            scheduler=args.scheduler or args.scheduler_file,
         )
     write_reports(results, args, learners)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if (args.address is None) == (args.scheduler_file is None):
+        raise CourseError("worker: give the scheduler's address or --scheduler-file, one of the two")
+    if args.slots < 1:
+        raise CourseError(f"worker: --slots {args.slots}: give 1 or more")
+    from keras_course.grade.dask_executor import run_worker
+
+    run_worker(args.address, args.slots, args.scheduler_file)
     return 0
 
 
@@ -280,7 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--resume", action="store_true", help="grade only what is not stored yet")
     grade.add_argument("--results-dir", help="where each result is stored (DIR/.keras-course-results)")
+    cluster = grade.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", help="grade on this Dask cluster: its scheduler, tcp://HOST:8786")
+    cluster.add_argument("--scheduler-file", help="grade on the Dask cluster this scheduler file names")
     grade.set_defaults(func=cmd_grade)
+
+    worker = sub.add_parser(
+        "worker",
+        help="serve a Dask cluster as a grading worker (pip install 'keras-course[dask]')",
+        description="Start a Dask worker that grades notebooks for `keras-course grade --scheduler`: "
+        "SLOTS notebooks at once, each in its own grading process and kernel, under the same "
+        "limits and sandbox as a local batch.",
+    )
+    worker.add_argument("address", nargs="?", help="the scheduler, tcp://HOST:8786")
+    worker.add_argument("--scheduler-file", help="the scheduler file that names the scheduler")
+    worker.add_argument("--slots", type=int, default=1, help="notebooks graded at once (default 1)")
+    worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="grade the reference solutions and the sample submissions")
     report_options(demo)

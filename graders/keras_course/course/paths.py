@@ -9,6 +9,9 @@ as package data under keras_course/material/: course.toml, graders/, the learner
 datasets/ and the exercise stubs in exercises/, copied from the repository by the wheel build
 (pyproject.toml [tool.setuptools.package-data] lists them). It has no solutions/, no held-out
 data and no tests/: what needs them says so in one line (instructor_only).
+
+A Dask worker grades with the data files its client sent (grade/dask_executor.py): DATASETS_ENV
+names that folder, laid out as datasets/ (with heldout/).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ COURSE_TOML = ROOT / "course.toml"
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 GRADERS = ROOT / "graders"
-DATASETS = ROOT / "datasets"
+DATASETS_ENV = "KERAS_COURSE_DATASETS"
+DATASETS = Path(os.environ.get(DATASETS_ENV) or ROOT / "datasets")
 HELDOUT = DATASETS / "heldout"
 SAMPLES = ROOT / "tests" / "samples"
 # downloads (the banknotes): the repository's .cache/, or the user's cache folder

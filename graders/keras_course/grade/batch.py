@@ -184,6 +184,7 @@ def grade_folder(
     found: Found | None = None,
     learners: Iterable[str] = (),
     on_start: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[Result]:
     """Grade every submission under folder (found: what layouts.find_submissions found there);
     one result per learner and exercise, sorted by learner and exercise. learners adds the
@@ -194,7 +195,8 @@ def grade_folder(
     only the rest is graded; a result graded with weaker isolation than this batch gets (sandbox
     mode, default course.toml [sandbox] grade) is graded again. on_result is called for each
     result graded now, after on_start with the number to grade. CourseError, before anything is
-    graded, when the sandbox is required and cannot run.
+    graded, when the sandbox is required and cannot run. scheduler, a Dask scheduler's address or
+    scheduler file, grades on that cluster instead of here (dask_executor.py).
     """
     from keras_course.run.sandbox import isolation
 
@@ -221,17 +223,23 @@ def grade_folder(
             todo.append(job)
         else:
             results.append(kept)
-    workers = max(1, jobs_at_once or course.jobs)
     if on_start is not None:
         on_start(len(todo))
-    slots = WarmSlots(course.seed if seed is None else seed) if level == "sandbox" and todo else None
-    grade = functools.partial(
-        grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox, slots=slots
-    )
-    try:
-        results += run_jobs(todo, store, workers, grade, on_result)
-    finally:
-        if slots is not None:
-            slots.close()
+    if scheduler is not None:
+        from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
+
+        settings = Settings(seed, timeout, memory, sandbox)
+        results += run_jobs_on_dask(scheduler, todo, store, settings, on_result)
+    else:
+        workers = max(1, jobs_at_once or course.jobs)
+        slots = WarmSlots(course.seed if seed is None else seed) if level == "sandbox" and todo else None
+        grade = functools.partial(
+            grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox, slots=slots
+        )
+        try:
+            results += run_jobs(todo, store, workers, grade, on_result)
+        finally:
+            if slots is not None:
+                slots.close()
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

@@ -3,7 +3,8 @@
 Each notebook is graded by its pytest grader in a process of its own, so that nothing one
 grading does reaches the next. Starting Python, pytest, NumPy, nbclient and the grader's own
 modules costs over a second of CPU per process; instead, multiprocessing's fork server imports
-them once, in a process with no thread, and forks a ready process per grading. The forked
+them once, in a process with no thread, and forks a ready process per grading (a daemonic
+process, as a Dask worker is, may not start such children: it starts `python -m pytest`). The forked
 process gets the environment and the working folder it is given, not the server's, and is
 killed when the server ends, which it does when the process that started it has gone.
 """
@@ -17,7 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-PRELOAD = ["keras_course.grade.grader_processes", "keras_course.plugin", "pytest", "nbclient", "numpy"]
+# Third-party modules only: keras_course's own read the environment when imported (paths.py's
+# KERAS_COURSE_DATASETS, say), so each grading process imports them afresh, with its own.
+PRELOAD = ["pytest", "nbclient", "jupyter_client", "nbformat", "numpy"]
 PR_SET_PDEATHSIG = 1
 _context = None
 
@@ -41,6 +44,8 @@ def _pytest_main(args: list[str], env: dict[str, str], cwd: str, output: str) ->
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
+    for name in [n for n in sys.modules if n == "keras_course" or n.startswith("keras_course.")]:
+        del sys.modules[name]  # imported by unpickling this function: again, with env
     with open(output, "wb") as out:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
@@ -54,6 +59,8 @@ def _pytest_main(args: list[str], env: dict[str, str], cwd: str, output: str) ->
 def run_pytest(args: list[str], env: dict[str, str], cwd: Path, limit: float) -> tuple[int | None, str]:
     """Run pytest.main(args) in a fresh process; its exit code (None past limit seconds, when
     the process is killed) and what it printed."""
+    if multiprocessing.current_process().daemon:  # a Dask worker: it may not have such children
+        return _run_python(args, env, cwd, limit)
     with tempfile.NamedTemporaryFile(prefix="keras-course-grader-", suffix=".log") as output:
         process = _context_with_preload().Process(
             target=_pytest_main, args=(args, env, str(cwd), output.name), daemon=False
@@ -66,3 +73,21 @@ def run_pytest(args: list[str], env: dict[str, str], cwd: Path, limit: float) ->
             return None, ""
         printed = Path(output.name).read_text(encoding="utf-8", errors="replace")
         return process.exitcode, printed
+
+
+def _run_python(args: list[str], env: dict[str, str], cwd: Path, limit: float) -> tuple[int | None, str]:
+    """`python -m pytest args`: a fresh process that imports everything itself."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *args],
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            env=env,
+            cwd=cwd,
+        )
+    except subprocess.TimeoutExpired:
+        return None, ""
+    return done.returncode, done.stdout + done.stderr

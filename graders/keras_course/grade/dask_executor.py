@@ -1,0 +1,371 @@
+"""Grade a batch on a Dask cluster (`keras-course grade DIR --scheduler ...`, `keras-course worker`).
+
+The client (run_jobs_on_dask) submits one task per (learner, exercise): the notebook's bytes,
+its path on the client, the exercise id, the learner and the grading settings. The task
+(grade_task) writes the notebook into the worker's spool folder and grades it with the same
+function the local pool uses, batch.grade_job; it returns the result as data and never raises
+for a learner's error. Only the client writes the result store, once per (learner, exercise),
+so a task that ran twice (a worker died under it) counts once.
+
+- Data: the course's data files (the learner files, the held-out set, the banknotes as
+  downloaded) are one task's result that every grading task depends on, so that each worker
+  fetches them once per batch (scattered data would be lost with the worker that holds it; a
+  task's result is made again). A worker writes them into a folder named by their digest, and
+  its grading processes read them from there (paths.DATASETS_ENV): a worker without the
+  held-out data (the learner package) grades like the instructor's copy.
+- Course: a worker whose course.toml or graders differ from the client's gives an error result
+  that says so, not grades from another course.
+- Workers: `keras-course worker` starts a Dask nanny and worker (worker_options) with N threads
+  and N "slots", a resource each task takes one of: a worker runs N notebooks at once, and
+  grading tasks go only to workers started this way (a plain `dask worker` has no slots).
+  Dask's memory monitor is off (memory_limit=0): it sees the worker, not the kernels; each
+  kernel's memory limit is the grader's (cgroup, watchdog). The nanny's OMP_NUM_THREADS=1 and
+  the like are not set (NANNY_CONFIG): the grading processes get the worker's own environment,
+  and each kernel's environment is built explicitly (runner.kernel_environment) as in the local
+  pool.
+- Failures: a worker killed mid-notebook leaves its grading process and kernel behind; the
+  nanny starts a new worker process, whose set-up (dask_setup) ends them, found by the spool
+  folder their notebook is in. The scheduler runs the task again elsewhere; a notebook whose
+  grading killed a worker more often than the scheduler allows (KilledWorker) is one error
+  result, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from keras_course.course.config import CourseError
+from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, GRADERS, HELDOUT, grader_file
+from keras_course.grade.batch import WarmSlots
+from keras_course.grade.layouts import Job
+from keras_course.grade.result_store import ResultStore
+from keras_course.report.results import Result
+from keras_course.run import watchdog
+
+SLOTS = "slots"  # the worker resource: one per notebook graded at once
+# The nanny sets OMP_NUM_THREADS=1 and the like before it starts a worker (distributed.yaml): not here.
+NANNY_CONFIG = {"distributed.nanny.pre-spawn-environ": {}}
+SPOOL = "spool"  # in the worker's folder: one folder per notebook being graded
+WORKER = {"name": f"pid-{os.getpid()}"}  # dask_setup names this worker process' folder
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the client decides for every task of a batch (batch.grade_job's arguments)."""
+
+    seed: int | None = None
+    timeout: float | None = None
+    memory: float | None = None
+    sandbox: str | None = None
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The course's data files, by path under a datasets/ folder, and their digest."""
+
+    digest: str
+    files: dict[str, bytes]
+
+
+def same(data: DataFiles) -> DataFiles:
+    """The data files as a task's result: each worker gets them once, from a worker that has them."""
+    return data
+
+
+def course_digest(exercise_id: str) -> str:
+    """The sha256 of what decides an exercise's verdicts besides the notebook: course.toml and
+    the exercise's grader."""
+    digest = hashlib.sha256()
+    for path in (COURSE_TOML, GRADERS / "conftest.py", grader_file(exercise_id)):
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def data_files() -> DataFiles:
+    """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
+    and the banknotes as downloaded (mirror/), which a worker then need not download."""
+    from keras_course.course import data
+
+    files = {}
+    for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
+        if path.is_file():
+            files[f"datasets/{path.relative_to(DATASETS).as_posix()}"] = path.read_bytes()
+    try:
+        data.fetch_banknotes()  # cached after the first time
+        raw = data.CACHE / "datasets" / data.BANKNOTES_FILE
+        files[f"mirror/{data.BANKNOTES_FILE}"] = raw.read_bytes()
+    except (CourseError, OSError):
+        pass  # not at hand here: each worker fetches them as the local pool would
+    digest = hashlib.sha256()
+    for name, content in sorted(files.items()):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return DataFiles(digest.hexdigest(), files)
+
+
+def worker_folder() -> Path:
+    """This worker's folder: its spool and the data it was sent. dask_setup names it after the
+    worker's nanny, so that a worker process the nanny starts again finds what a killed one left."""
+    return Path(tempfile.gettempdir()) / "keras-course-worker" / WORKER["name"]
+
+
+def written_data(data: DataFiles) -> Path:
+    """The folder with these data files on this worker, written once (atomically)."""
+    folder = worker_folder().parent / "data" / data.digest
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+        for name, content in data.files.items():
+            (partial / name).parent.mkdir(parents=True, exist_ok=True)
+            (partial / name).write_bytes(content)
+        try:
+            partial.rename(folder)
+        except OSError:  # another task wrote it first
+            shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
+
+class DataInUse:
+    """The data folder this worker's grading processes read (an environment variable of the
+    worker process, which they inherit). Tasks with other data wait until no task uses it."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.digest: str | None = None
+        self.users = 0
+
+    @contextmanager
+    def using(self, data: DataFiles) -> Iterator[None]:
+        folder = written_data(data)
+        with self.changed:
+            self.changed.wait_for(lambda: self.users == 0 or self.digest == data.digest)
+            if self.digest != data.digest:
+                os.environ[DATASETS_ENV] = str(folder / "datasets")
+                if (folder / "mirror").is_dir():
+                    os.environ["KERAS_COURSE_DATA_MIRROR"] = str(folder / "mirror")
+                self.digest = data.digest
+            self.users += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.users -= 1
+                self.changed.notify_all()
+
+
+DATA = DataInUse()
+WARM: dict[int, WarmSlots] = {}  # this worker's slots' fork servers (batch.WarmSlots), by seed
+WARM_LOCK = threading.Lock()
+
+
+def warm_slots(settings: Settings) -> WarmSlots | None:
+    """This worker's fork servers for the settings' seed, when its runs are sandboxed: a task's
+    kernel starts warm, as in the local pool (forkserver.py)."""
+    from keras_course.course.config import load_course
+    from keras_course.run.sandbox import isolation
+
+    course = load_course()
+    try:
+        if isolation(settings.sandbox or course.sandbox["grade"]) != "sandbox":
+            return None
+    except CourseError:
+        return None  # grade_job tells the learner's result why
+    seed = course.seed if settings.seed is None else settings.seed
+    with WARM_LOCK:
+        return WARM.setdefault(seed, WarmSlots(seed))
+
+
+@contextmanager
+def spooled(notebook: bytes, name: str) -> Iterator[Path]:
+    """The notebook as a file named name in a folder of its own in this worker's spool, with
+    its run's tag beside it; removed afterwards."""
+    folder = worker_folder() / SPOOL / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / name
+    path.write_bytes(notebook)
+    (folder / "run-token").write_text(watchdog.run_token(path), encoding="ascii")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def grade_task(
+    notebook: bytes,
+    where: str,
+    exercise_id: str,
+    learner: str,
+    settings: Settings,
+    course_sha256: str,
+    data: DataFiles,
+) -> dict:
+    """One learner's notebook graded on a worker: {"result": Result as a dict}, or {"error":
+    why it was not graded} for the client to make an error result of. where is the notebook's
+    path on the client: messages name it, not the worker's copy."""
+    from keras_course.grade.batch import grade_job
+
+    if course_digest(exercise_id) != course_sha256:
+        return {
+            "error": f"the Dask worker on {socket.gethostname()} has another course.toml or other "
+            "graders than the client: install the same keras-course there"
+        }
+    with DATA.using(data), spooled(notebook, Path(where).name) as path:
+        result = grade_job(Job(learner, exercise_id, path), **asdict(settings), slots=warm_slots(settings))
+        text = json.dumps(asdict(result)).replace(json.dumps(str(path))[1:-1], json.dumps(where)[1:-1])
+    return {"result": json.loads(text)}
+
+
+def end_leftovers(folder: Path) -> None:
+    """End what a killed worker process left in its spool: each grading process (its command
+    line names a notebook there) and each kernel (by its run's tag); then the folders."""
+    spool = folder / SPOOL
+    if not spool.is_dir():
+        return
+    runs = [run for run in spool.iterdir() if run.is_dir()]
+    marks = [str(run).encode() for run in runs]
+    graders = []
+    for entry in os.listdir("/proc") if marks else []:
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read()
+        except OSError:
+            continue
+        if entry.isdigit() and int(entry) != os.getpid() and any(mark in command for mark in marks):
+            graders.append(int(entry))
+    watchdog.kill(graders)
+    tokens = [
+        (run / "run-token").read_text(encoding="ascii") for run in runs if (run / "run-token").is_file()
+    ]
+    watchdog.end_tagged(tokens)
+    for run in runs:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def dask_setup(worker: object) -> None:
+    """Run by Dask in each worker process this module is preloaded into (worker_options): a
+    secret for the run tags, and an end to what an earlier, killed worker process left."""
+    import secrets
+
+    os.environ[watchdog.BATCH_ENV] = secrets.token_hex(16)
+    nanny = getattr(worker, "nanny", None) or f"pid-{os.getpid()}"
+    WORKER["name"] = hashlib.sha256(f"{socket.gethostname()} {nanny}".encode()).hexdigest()[:16]
+    end_leftovers(worker_folder())
+
+
+def dask_teardown(worker: object) -> None:
+    """Run by Dask when a worker process closes: its fork servers end."""
+    with WARM_LOCK:
+        for slots in WARM.values():
+            slots.close()
+        WARM.clear()
+
+
+def worker_options(slots: int) -> dict:
+    """The keyword arguments of a keras-course Dask worker (distributed.Nanny, LocalCluster)."""
+    return {
+        "nthreads": slots,
+        "resources": {SLOTS: slots},
+        "memory_limit": 0,
+        "preload": [__name__],
+    }
+
+
+def require_dask() -> None:
+    """CourseError in one line where Dask is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise CourseError("grading on Dask needs distributed: pip install 'keras-course[dask]'")
+
+
+def run_worker(address: str | None, slots: int, scheduler_file: str | None = None) -> None:
+    """Start a worker for the scheduler at address (or in scheduler_file) and serve until stopped."""
+    import asyncio
+
+    require_dask()
+    import dask
+    from distributed import Nanny
+
+    async def serve() -> None:
+        with dask.config.set(NANNY_CONFIG):
+            async with Nanny(address, scheduler_file=scheduler_file, **worker_options(slots)) as nanny:
+                await nanny.finished()
+
+    asyncio.run(serve())
+
+
+def connect(scheduler: str) -> object:
+    """A Dask client of the scheduler at this address, or named in this scheduler file."""
+    require_dask()
+    from distributed import Client
+
+    try:
+        if "://" in scheduler or not Path(scheduler).is_file():
+            return Client(scheduler, timeout="30s")
+        return Client(scheduler_file=scheduler, timeout="30s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise CourseError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+
+
+def run_jobs_on_dask(
+    scheduler: str,
+    jobs: list[Job],
+    store: ResultStore,
+    settings: Settings,
+    on_result: Callable[[Result], None] | None,
+) -> list[Result]:
+    """Grade the jobs on the cluster; store each result as it comes, once per (learner,
+    exercise). When stopped, cancel what is left, keep what is stored, and raise."""
+    from distributed import KilledWorker, as_completed
+
+    from keras_course.grade.batch import stopping_on_signals
+    from keras_course.grade.grading import error_result
+
+    done: list[Result] = []
+    if not jobs:
+        return done
+    client = connect(scheduler)
+    try:
+        with stopping_on_signals():
+            files = data_files()  # a task's result, not scattered: lost with a worker, it is made again
+            key = f"keras-course-data-{files.digest}"
+            data = client.submit(same, files, key=key, resources={SLOTS: 1}, pure=False)
+            futures, digests = {}, {}
+            for job in jobs:
+                notebook = job.notebook.read_bytes()
+                digests[job] = hashlib.sha256(notebook).hexdigest()
+                course = course_digest(job.exercise)
+                args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
+                futures[client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)] = job
+            for future in as_completed(futures):  # each future once, however often its task ran
+                job = futures[future]
+                try:
+                    answer = future.result()
+                    result = (
+                        Result.from_dict(answer["result"])
+                        if "result" in answer
+                        else error_result(job.learner, job.exercise, answer["error"])
+                    )
+                except KilledWorker:
+                    why = "its grading ended the Dask worker that ran it, each time it was tried"
+                    result = error_result(job.learner, job.exercise, why)
+                except Exception as exc:  # one learner's failure must never stop the batch
+                    result = error_result(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+                store.save(result, digests[job])
+                if on_result is not None:
+                    on_result(result)
+                done.append(result)
+    finally:
+        client.close()
+    return done
