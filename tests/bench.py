@@ -25,8 +25,9 @@ It prints a table (wall and CPU seconds, notebooks per minute, ratios to plain a
 the peak memory (PSS) of the `--jobs 1` run's process tree (one worker, kernel included),
 whether jobs1, jobs2 and dask give the same JSON (`isolation` aside) and nbgrader the same
 scores, and writes the figures to bench.json. CPU seconds count the way's processes and all
-their descendants: resource.getrusage(RUSAGE_CHILDREN) deltas, plus this process for plain
-(nbclient runs in it) and psutil over the cluster's process tree for dask (it outlives the run).
+their descendants: each process of the command's tree as psutil last saw it, every 0.2 s (see
+Sampler), and the cluster's processes too for dask; for plain, getrusage of this process
+(nbclient runs in it) and of its children (the kernels, which nbclient waits for).
 Run it from the repository with the venv's bin on PATH (the Makefile does).
 """
 
@@ -174,24 +175,10 @@ def tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def tree_cpu(pids: list[int]) -> float:
-    """CPU seconds of these processes and their descendants, the finished ones included (as far
-    as their parents have waited for them)."""
-    total = 0.0
-    for pid in pids:
-        for process in tree(pid):
-            try:
-                t = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += t.user + t.system + t.children_user + t.children_system
-    return total
-
-
-def pss_mb(pid: int) -> float:
-    """Proportional set size of the process and its descendants, in MB."""
+def pss_mb(processes: list[psutil.Process]) -> float:
+    """Proportional set size of these processes together, in MB."""
     total_kb = 0
-    for process in tree(pid):
+    for process in processes:
         try:
             rollup = Path(f"/proc/{process.pid}/smaps_rollup").read_text()
         except OSError:
@@ -200,19 +187,52 @@ def pss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-def run(argv: list[str], cwd: Path, log: Path, peaks: list[float] | None = None) -> Figures:
-    """Run one way's command; with peaks, sample the PSS of its process tree meanwhile."""
-    cpu, started = children_cpu(), time.perf_counter()
+class Sampler:
+    """CPU seconds and PSS of process trees, read every SAMPLE_SECONDS.
+
+    Each process counts with its own CPU time as last seen, so a process is missed for at most
+    its last SAMPLE_SECONDS (or whole, if it lived shorter). Its children's times are not used:
+    a driver need not wait for its children (a forkserver is left to exit on its own), so
+    getrusage(RUSAGE_CHILDREN) misses the grading processes and kernels."""
+
+    def __init__(self, roots: list[int], running: bool = False) -> None:
+        """With running, the CPU time the trees have used so far is not counted."""
+        self.roots = roots
+        self.cpu: dict[tuple[int, float], float] = {}  # (pid, start time): user + system
+        self.peak_mb = 0.0
+        self.sample()
+        self.before = sum(self.cpu.values()) if running else 0.0
+
+    def sample(self) -> None:
+        processes = [p for root in self.roots for p in tree(root)]
+        for process in processes:
+            try:
+                times = process.cpu_times()
+                self.cpu[(process.pid, process.create_time())] = times.user + times.system
+            except psutil.NoSuchProcess:
+                continue
+        self.peak_mb = max(self.peak_mb, pss_mb(processes))
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values()) - self.before
+
+
+def run(argv: list[str], cwd: Path, log: Path, others: tuple[int, ...] = ()) -> tuple[Figures, float]:
+    """Run one way's command; its figures (CPU: its process tree and the trees of `others`,
+    already running) and the peak PSS of its own process tree."""
+    started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        cpu, memory = Sampler([*others], running=True), Sampler([proc.pid])
         while proc.poll() is None:
-            if peaks is not None:
-                peaks.append(pss_mb(proc.pid))
+            cpu.sample()
+            memory.sample()
             time.sleep(SAMPLE_SECONDS)
-    figures = Figures(time.perf_counter() - started, children_cpu() - cpu)
+    figures = Figures(time.perf_counter() - started, cpu.cpu_s + memory.cpu_s)
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(argv)} exited with {proc.returncode}; see {log}")
-    return figures
+    return figures, memory.peak_mb
 
 
 def keras_course(*args: str) -> list[str]:
@@ -230,21 +250,22 @@ def plain(notebooks: list[Path], jobs: int) -> Figures:
     return Figures(time.perf_counter() - started, self_cpu() + children_cpu() - cpu)
 
 
-def grade(work: Path, way: str, *options: str, peaks: list[float] | None = None) -> Figures:
+def grade(work: Path, way: str, *options: str, others: tuple[int, ...] = ()) -> tuple[Figures, float]:
+    """`keras-course grade` of the batch folder: its figures and peak PSS."""
     argv = keras_course(
         "grade", "batch", *options, "--json", f"{way}.json", "--results-dir", f"results-{way}"
     )
-    return run(argv, work, work / f"{way}.log", peaks)
+    return run(argv, work, work / f"{way}.log", others)
 
 
 def nbgrader(work: Path, batch: list[HandedIn]) -> Figures:
     """Set up the course folder (not timed), then time the autograde line of the README."""
-    setup = work / "nbgrader-setup.log"
-    run(keras_course("nbgrader", "course"), work, setup)
+    run(keras_course("nbgrader", "course"), work, work / "nbgrader-course.log")
     course = work / "course"
-    run(["bash", "-c", '. ./activate && nbgrader generate_assignment "*"'], course, setup)
+    generate = '. ./activate && nbgrader generate_assignment "*"'
+    run(["bash", "-c", generate], course, work / "nbgrader-generate.log")
     write_submissions(batch, course)
-    return run(["bash", "-c", f". ./activate && {AUTOGRADE}"], course, work / "nbgrader.log")
+    return run(["bash", "-c", f". ./activate && {AUTOGRADE}"], course, work / "nbgrader.log")[0]
 
 
 def dask_missing() -> str:
@@ -310,10 +331,7 @@ def dask(work: Path, workers: int = 2) -> Figures:
     if reason:
         return Figures(skipped=reason)
     with local_cluster(work, workers) as (scheduler_file, pids):
-        cluster_cpu = tree_cpu(pids)
-        figures = grade(work, "dask", "--scheduler-file", str(scheduler_file))
-        figures.cpu_s += tree_cpu(pids) - cluster_cpu
-    return figures
+        return grade(work, "dask", "--scheduler-file", str(scheduler_file), others=tuple(pids))[0]
 
 
 # ---- verdicts ----
@@ -421,15 +439,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.learners} learners, {len(batch)} notebooks: {kinds}; work folder {work}", flush=True)
 
     figures: dict[str, Figures] = {}
-    peaks: list[float] = []
+    peak = None
     for way in ways:
         print(f"bench: {way} ...", flush=True)
         if way == "plain":
             figures[way] = plain(notebooks, args.jobs)
         elif way == "jobs1":
-            figures[way] = grade(work, way, "--jobs", "1", peaks=peaks)
+            figures[way], peak = grade(work, way, "--jobs", "1")
         elif way == "jobs2":
-            figures[way] = grade(work, way, "--jobs", "2")
+            figures[way] = grade(work, way, "--jobs", "2")[0]
         elif way == "nbgrader":
             figures[way] = nbgrader(work, batch)
         else:
@@ -437,7 +455,6 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(table(figures, len(batch)))
-    peak = max(peaks) if peaks else None
     if peak is not None:
         print(f"peak PSS of one worker (the --jobs 1 run's process tree, kernel included): {peak:.0f} MB")
     ours = {
