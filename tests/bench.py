@@ -295,12 +295,13 @@ def local_cluster(work: Path, workers: int) -> Iterator[tuple[Path, list[int]]]:
         "0",
         "--no-dashboard",
     ]
-    procs = [subprocess.Popen(argv, cwd=work, stdout=logs, stderr=subprocess.STDOUT)]
+    env = dict(os.environ, DASK_TEMPORARY_DIRECTORY=str(work / "dask"))  # not /tmp/dask-scratch-space
+    procs = [subprocess.Popen(argv, cwd=work, env=env, stdout=logs, stderr=subprocess.STDOUT)]
     try:
         wait_for(scheduler_file.is_file, "the Dask scheduler's file")
         for _ in range(workers):
             worker = keras_course("worker", "--scheduler-file", str(scheduler_file), "--slots", "1")
-            procs.append(subprocess.Popen(worker, cwd=work, stdout=logs, stderr=subprocess.STDOUT))
+            procs.append(subprocess.Popen(worker, cwd=work, env=env, stdout=logs, stderr=subprocess.STDOUT))
         from distributed import Client
 
         with Client(scheduler_file=str(scheduler_file), timeout="60s") as client:
@@ -432,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     for exercise_id in exercises or []:
         COURSE.exercise(exercise_id)  # an unknown id: a one-line error
 
+    began = time.monotonic()
     batch = plan(args.learners, exercises)
     work = Path(tempfile.mkdtemp(prefix="keras-course-bench-"))
     notebooks = write_batch(batch, work / "batch")
@@ -466,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.json).write_text(
         json.dumps(bench_json(args.learners, len(batch), figures, peak), indent=2) + "\n"
     )
-    print(f"figures written to {args.json}")
+    print(f"figures written to {args.json}; the whole run took {(time.monotonic() - began) / 60:.1f} min")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
