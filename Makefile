@@ -21,7 +21,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install sandbox demo test test-all course lint format stubs data calibrate dist clean
+.PHONY: install sandbox demo test test-all course bench lint format stubs data calibrate dist clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
 $(STAMP): pyproject.toml
@@ -62,6 +62,14 @@ test-all: install
 course: data
 	$(BIN)/keras-course nbgrader course
 	cd course && $(BIN)/nbgrader generate_assignment "*" --force
+
+# The side-by-side benchmark (tests/bench.py): LEARNERS learners graded plainly, by keras-course
+# --jobs 1 and 2, by nbgrader autograde and on a local Dask cluster; prints the table and writes
+# bench.json. The default takes about 15 minutes on 2 cores. A smoke run: make bench LEARNERS=1
+# BENCH_ARGS="--ways plain,jobs1 --exercises hello_nets,counting_parameters,build_as_shown".
+LEARNERS ?= 6
+bench: install
+	$(BIN)/python tests/bench.py --learners $(LEARNERS) --json bench.json $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check graders tests datasets
