@@ -1,8 +1,7 @@
 """A learner's machine: the wheel installed into a fresh virtual environment outside the
-repository, and used there as a learner uses it.
+repository (learner_env.py), and used there as a learner uses it.
 
-The environment is made with uv from the wheels in uv's cache (TensorFlow is not downloaded
-again). There, `keras-course start` writes the exercises; the reference answers pasted into the
+There, `keras-course start` writes the exercises; the reference answers pasted into the
 cheap ones pass every check that can run (the checks on held-out data are pending); the
 untouched stubs (two of them) score zero, with feedback; and no file of the installed package holds a
 solution or a held-out row.
@@ -11,12 +10,8 @@ solution or a held-out row.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -25,7 +20,7 @@ from keras_course.course.paths import SOLUTIONS
 from keras_course.report.results import NOT_SUBMITTED
 from keras_course.run.sandbox import unavailable
 from leaks import leaks
-from packaging_tools import build_wheel, run_uv
+from learner_env import Learner
 
 pytestmark = pytest.mark.notebook
 
@@ -35,56 +30,9 @@ UNTOUCHED = ("hello_nets", "dollar_bills")  # a stub without data files, and one
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
-class Learner:
-    """A fresh virtual environment with the wheel installed, and a home of its own."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.venv = folder / "venv"
-        self.home = folder / "home"
-        self.home.mkdir()
-
-    def env(self) -> dict[str, str]:
-        env = {
-            "PATH": f"{self.venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
-            "HOME": str(self.home),
-            "XDG_CACHE_HOME": str(self.home / ".cache"),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-        }
-        if "KERAS_COURSE_DATA_MIRROR" in os.environ:  # the banknotes without a download
-            env["KERAS_COURSE_DATA_MIRROR"] = os.environ["KERAS_COURSE_DATA_MIRROR"]
-        return env
-
-    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        """keras-course (or another program of the environment) in the learner's home."""
-        return subprocess.run(
-            [str(self.venv / "bin" / args[0]), *args[1:]],
-            capture_output=True,
-            text=True,
-            cwd=self.home,
-            env=self.env(),
-            timeout=timeout,
-        )
-
-    def site_packages(self) -> Path:
-        (found,) = self.venv.glob("lib/python*/site-packages")
-        return found
-
-
 @pytest.fixture
-def learner(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("learner")
-    wheel = build_wheel(folder / "dist")
-    learner = Learner(folder)
-    base_python = Path(sys.base_prefix) / "bin" / "python3"
-    made = run_uv(["venv", "--quiet", "--python", str(base_python), str(learner.venv)])
-    assert made.returncode == 0, made.stderr
-    installed = run_uv(
-        ["pip", "install", "--quiet", "--python", str(learner.venv / "bin" / "python"), str(wheel)]
-    )
-    assert installed.returncode == 0, installed.stderr
-    yield learner
-    shutil.rmtree(learner.venv, ignore_errors=True)  # links to uv's cache, but many of them
+def learner(learner_venv, tmp_path):
+    return Learner(learner_venv, tmp_path / "home")
 
 
 def assert_no_solution_and_no_held_out_row(learner: Learner) -> None:

@@ -1,12 +1,15 @@
-"""The whole course through stock nbgrader, offline: generate, autograde, feedback, export.
+"""The whole course through stock nbgrader, offline: generate, hand out and collect through
+nbgrader's exchange, autograde, feedback, export.
 
 One test runs the README's instructor walk-through: `keras-course nbgrader`, `nbgrader
-generate_assignment`, submissions for three learners (the reference solutions, the untouched
-release notebooks, one typical mistake per exercise), then `nbgrader autograde` while
-`keras-course grade` grades the same notebooks beside it, then `nbgrader generate_feedback`
-and `nbgrader export`. Every command runs with an empty HOME, which must stay empty. Each
-function below is one promise of the walk-through, checked on what those commands wrote, as a
-subtest.
+generate_assignment` and `release_assignment`; then three learners, each in a folder of their
+own with only the learner wheel's environment (learner_env.py, the `learner_venv` fixture),
+`nbgrader fetch_assignment`, fill in (the reference solutions, nothing, one typical mistake per
+exercise), `nbgrader validate` and `nbgrader submit`; then `nbgrader collect`, `nbgrader
+autograde` while `keras-course grade` grades the same notebooks beside it, `nbgrader
+generate_feedback` and `nbgrader export`. Every command, the learners' too, runs with an empty
+HOME, which must stay empty. Each function below is one promise of the walk-through, checked on
+what those commands wrote, as a subtest.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import csv
 import html
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,9 +26,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from keras_course.author.nbgrader_course import CONFIG_FILE, COURSE_ID, EXCHANGE_DIR, LEARNERS_DIR
 from keras_course.course.config import load_course
 from keras_course.course.paths import HELDOUT
 from keras_course.report.results import Result
+from learner_env import Learner
 from mistakes import END_TO_END, MISTAKES
 
 pytestmark = pytest.mark.notebook
@@ -32,11 +38,15 @@ pytestmark = pytest.mark.notebook
 COURSE = load_course()
 BIN = Path(sys.executable).parent
 LEARNERS = ("reference", "untouched", "mistaken")
+RELEASE = "ls release | xargs -I{} nbgrader release_assignment {}"
+COLLECT = "ls release | xargs -I{} nbgrader collect {}"
 AUTOGRADE = """ls submitted | xargs -P 2 -I{} nbgrader autograde "*" --student {}"""
+VALIDATED = "introducing_keras/hello_nets.ipynb"  # what the reference and the untouched learner validate
 KERAS_COURSE_GRADE = "keras-course grade submitted --json results.json --csv gradebook.csv --junit junit.xml"
 VARIANTS = {v.exercise: v for v in MISTAKES if END_TO_END.get(v.exercise) == v.name}
-# Who hands in what. To keep `make test` within its time budget, the untouched learner hands in
-# the first assignment and the mistaken learner the exercises of END_TO_END; test_grading.py
+# Who hands in what, whole assignments (nbgrader's exchange hands in assignments). To keep `make
+# test` within its time budget, the untouched learner hands in the first assignment and the
+# mistaken learner the assignments of END_TO_END's exercises; test_grading.py
 # runs every stub and the other mistakes. The reference learner hands in every exercise in the
 # full run (`make test-all`); the quick run (`make test`) leaves out the two that train for half
 # a minute each, whose reference solutions test_grading.py trains and grades instead.
@@ -47,6 +57,16 @@ HANDED_IN = {
     "mistaken": list(END_TO_END),
 }
 QUICK = dict(HANDED_IN, reference=[e for e in COURSE.exercises if e not in LONG])
+
+
+def assignments_of(exercise_ids: list[str]) -> list[str]:
+    """The assignments of these exercises, each of which they must hold whole."""
+    names = [
+        a for a in COURSE.assignments if any(e.id in exercise_ids for e in COURSE.assignment_exercises(a))
+    ]
+    for name in names:
+        assert all(e.id in exercise_ids for e in COURSE.assignment_exercises(name)), f"{name} is not whole"
+    return names
 
 
 def assignment_of(exercise_id: str) -> str:
@@ -86,17 +106,22 @@ def fill_in(release: Path, source: Path) -> nbformat.NotebookNode:
 class CourseRun:
     """The course directory after the walk-through, and how long each step took."""
 
-    def __init__(self, root: Path, handed_in: dict[str, list[str]]) -> None:
+    def __init__(self, root: Path, handed_in: dict[str, list[str]], learner_venv: Path) -> None:
         self.root = root
         self.handed_in = handed_in
         self.course = root / "course"  # made by the first step
         self.home = root / "home"
         self.home.mkdir()
         self.env = clean_environment(self.home)
+        # The learners' commands: only the learner wheel's environment on PATH, the same empty HOME.
+        self.learner_env = Learner(learner_venv, self.home).env()
+        self.validated: dict[str, str] = {}  # what `nbgrader validate` told each learner who ran it
         self.started: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
 
-    def shell(self, step: str, line: str, cwd: Path | None = None) -> subprocess.Popen:
+    def shell(
+        self, step: str, line: str, cwd: Path | None = None, env: dict | None = None
+    ) -> subprocess.Popen:
         """Start one line of the README's walk-through in bash, in the course directory after
         `. ./activate` unless cwd is given."""
         if cwd is None:
@@ -105,7 +130,7 @@ class CourseRun:
         return subprocess.Popen(
             ["bash", "-c", line],
             cwd=cwd,
-            env=self.env,
+            env=env or self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -120,28 +145,55 @@ class CourseRun:
     def step(self, name: str, line: str, cwd: Path | None = None) -> str:
         return self.wait(name, self.shell(name, line, cwd))
 
-    def submit(self) -> None:
-        for exercise in COURSE.exercises.values():
-            assignment = assignment_of(exercise.id)
-            release = self.course / "release" / assignment / f"{exercise.id}.ipynb"
-            source = self.course / "source" / assignment / f"{exercise.id}.ipynb"
-            filled = nbformat.writes(fill_in(release, source))
-            texts = {
-                "reference": filled,
-                "untouched": release.read_text(encoding="utf-8"),
-                "mistaken": VARIANTS[exercise.id].apply(filled) if exercise.id in VARIANTS else "",
-            }
-            for learner, text in texts.items():
-                if exercise.id not in self.handed_in[learner]:
-                    continue
-                target = self.course / "submitted" / learner / assignment / f"{exercise.id}.ipynb"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+    def learner_folder(self, learner: str) -> Path:
+        return self.root / LEARNERS_DIR / learner
+
+    def learners_hand_in(self) -> None:
+        """Each learner, in a folder with the course's learners/nbgrader_config.py and with only
+        the learner wheel's environment, fetches, fills in, validates and submits; the three
+        learners at once."""
+        assignments = {learner: assignments_of(self.handed_in[learner]) for learner in LEARNERS}
+        fetching = {}
+        for learner in LEARNERS:
+            folder = self.learner_folder(learner)
+            folder.mkdir(parents=True)
+            shutil.copy(self.course / LEARNERS_DIR / CONFIG_FILE, folder)
+            line = "nbgrader fetch_assignment " + " ".join(assignments[learner])
+            fetching[learner] = self.shell(f"fetch {learner}", line, folder, self.learner_env)
+        for learner, proc in fetching.items():
+            self.wait(f"fetch {learner}", proc)
+            self.fill_in(learner)
+        submitting = {}
+        for learner in LEARNERS:
+            lines = [f"nbgrader submit {a} --student {learner}" for a in assignments[learner]]
+            if learner != "mistaken":
+                lines.insert(0, f"nbgrader validate {VALIDATED}")
+            line = " && ".join(lines)
+            submitting[learner] = self.shell(
+                f"submit {learner}", line, self.learner_folder(learner), self.learner_env
+            )
+        for learner, proc in submitting.items():
+            self.validated[learner] = self.wait(f"submit {learner}", proc)
+
+    def fill_in(self, learner: str) -> None:
+        """The learner's work, written into the notebooks they fetched: the reference answers,
+        nothing (untouched), or the reference answers with one typical mistake."""
+        if learner == "untouched":
+            return
+        for exercise_id in self.handed_in[learner]:
+            assignment = assignment_of(exercise_id)
+            fetched = self.learner_folder(learner) / assignment / f"{exercise_id}.ipynb"
+            source = self.course / "source" / assignment / f"{exercise_id}.ipynb"
+            filled = nbformat.writes(fill_in(fetched, source))
+            text = VARIANTS[exercise_id].apply(filled) if learner == "mistaken" else filled
+            fetched.write_text(text, encoding="utf-8")
 
     def walk_through(self) -> None:
         self.step("keras-course nbgrader", f"{BIN}/keras-course nbgrader course", cwd=self.root)
         self.step("generate_assignment", 'nbgrader generate_assignment "*"')
-        self.submit()
+        self.step("release_assignment", RELEASE)
+        self.learners_hand_in()
+        self.step("collect", COLLECT)
         # keras-course grades the same notebooks while nbgrader autogrades them.
         grading = self.shell("keras-course grade", KERAS_COURSE_GRADE)
         self.step("autograde", AUTOGRADE)
@@ -286,16 +338,31 @@ def home_directory_stays_empty(course_run):
     assert list(course_run.home.iterdir()) == []
 
 
-def learner_validates_a_filled_in_release_notebook(course_run):
-    release = course_run.course / "release" / "introducing_keras" / "hello_nets.ipynb"
-    source = course_run.course / "source" / "introducing_keras" / "hello_nets.ipynb"
-    mine = course_run.root / "hello_nets.ipynb"
-    nbformat.write(fill_in(release, source), mine)
-    out = course_run.step(
-        "validate", f". {course_run.course}/activate && nbgrader validate {mine}", course_run.root
-    )
-    assert "Success! Your notebook passes all the tests." in out
-    assert list(course_run.home.iterdir()) == []
+def the_exchange_hands_out_and_collects_each_learners_work(course_run):
+    exchange = course_run.course / EXCHANGE_DIR / COURSE_ID
+    assert sorted(p.name for p in (exchange / "outbound").iterdir()) == sorted(COURSE.assignments)
+    inbound = sorted(p.name.split("+")[:2] for p in (exchange / "inbound").iterdir())
+    for learner in LEARNERS:
+        assignments = assignments_of(course_run.handed_in[learner])
+        assert [a for name, a in inbound if name == learner] == sorted(assignments), learner
+        for assignment in assignments:
+            submitted = course_run.course / "submitted" / learner / assignment
+            assert (submitted / "timestamp.txt").is_file()
+            fetched = course_run.learner_folder(learner) / assignment
+            for exercise in COURSE.assignment_exercises(assignment):
+                name = f"{exercise.id}.ipynb"
+                assert (submitted / name).read_bytes() == (fetched / name).read_bytes(), (learner, name)
+
+
+def a_learner_with_only_the_wheel_validates_a_filled_in_notebook_and_an_untouched_one_fails(course_run):
+    assert "Success! Your notebook passes all the tests." in course_run.validated["reference"]
+    untouched = course_run.validated["untouched"]
+    exercise_id = Path(VALIDATED).stem
+    failed = [c for c in course_run.keras_course_results()[("untouched", exercise_id)].checks if not c.passed]
+    assert failed and f"VALIDATION FAILED ON {len(failed)} CELL(S)!" in untouched
+    for check in failed:  # the first sentence (the kernel names a cell by its [count], not its place)
+        first = check.feedback.split(". ")[0]
+        assert f"CheckFailed: {first}"[:70] in untouched, check.name  # nbgrader cuts lines at 90
 
 
 WHAT_THE_WALK_THROUGH_GIVES = [
@@ -308,7 +375,8 @@ WHAT_THE_WALK_THROUGH_GIVES = [
     feedback_html_shows_the_graders_message,
     keras_course_grade_reads_nbgraders_submitted_folder_and_writes_reports,
     home_directory_stays_empty,
-    learner_validates_a_filled_in_release_notebook,
+    the_exchange_hands_out_and_collects_each_learners_work,
+    a_learner_with_only_the_wheel_validates_a_filled_in_notebook_and_an_untouched_one_fails,
 ]
 
 
@@ -316,10 +384,10 @@ WHAT_THE_WALK_THROUGH_GIVES = [
     "handed_in",
     [pytest.param(QUICK, id="quick"), pytest.param(HANDED_IN, id="full", marks=pytest.mark.training)],
 )
-def test_the_readme_walk_through_with_stock_nbgrader(tmp_path, subtests, handed_in):
+def test_the_readme_walk_through_with_stock_nbgrader(tmp_path, subtests, handed_in, learner_venv):
     """One run of the walk-through (the longest test of the suite), then each of its promises
     as a subtest."""
-    course_run = CourseRun(tmp_path, handed_in)
+    course_run = CourseRun(tmp_path, handed_in, learner_venv)
     course_run.walk_through()
     print(f"\nnbgrader walk-through, seconds per step: {course_run.seconds}")
     for promise in WHAT_THE_WALK_THROUGH_GIVES:

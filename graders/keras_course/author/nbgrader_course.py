@@ -1,9 +1,11 @@
 """Write a standard nbgrader course directory from course.toml and the source notebooks.
 
 `keras-course nbgrader DIR` writes DIR/nbgrader_config.py, DIR/activate (the shell settings
-nbgrader needs) and DIR/source/<assignment>/ for every assignment in course.toml, with the
-data files its notebooks read. Each notebook is made
-from its one source, solutions/<id>.ipynb, by three small preprocessors, one step each:
+nbgrader needs), DIR/source/<assignment>/ for every assignment in course.toml, with the data
+files its notebooks read, the exchange folder DIR/exchange/ that `nbgrader release_assignment`,
+`fetch_assignment`, `submit` and `collect` go through, and DIR/learners/nbgrader_config.py, the
+settings learners fetch and submit with. Each notebook is made from its one source,
+solutions/<id>.ipynb, by three small preprocessors, one step each:
 
 - DropCheckFooter removes the closing "check your work" cells: the text about `keras-course
   check` and the cell that calls `check()` (the test cells check instead);
@@ -35,6 +37,9 @@ from keras_course.run.sandbox_provisioner import kernelspec
 FOOTER_IDS = ("check", CHECK_HERE_ID)  # grade_ids of the source notebooks' closing cells
 CONFIG_FILE = "nbgrader_config.py"
 ACTIVATE_FILE = "activate"
+COURSE_ID = "keras-course"  # nbgrader's exchange files everything under the course's id
+EXCHANGE_DIR = "exchange"
+LEARNERS_DIR = "learners"  # the nbgrader_config.py learners fetch and submit with
 HOMES = {  # where Keras, matplotlib, IPython and Jupyter write, inside the course directory
     "KERAS_HOME": "keras",
     "MPLCONFIGDIR": "matplotlib",
@@ -130,15 +135,10 @@ def source_notebook(exercise: Exercise) -> nbformat.NotebookNode:
     return nb
 
 
-def config_text(timeout: float) -> str:
-    """The course directory's nbgrader_config.py."""
+def homes_text() -> str:
+    """The lines of an nbgrader_config.py that point the tools' homes into .home/ beside it."""
     homes = "\n".join(f'    "{var}": "{sub}",' for var, sub in HOMES.items())
-    return f'''"""nbgrader configuration of the keras-course course, written by `keras-course nbgrader`."""
-
-import os
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
+    return f"""HERE = Path(__file__).resolve().parent
 
 # Keras, matplotlib, IPython and Jupyter write into .home/ here, not into your home directory.
 HOMES = {{
@@ -147,13 +147,27 @@ HOMES = {{
 for variable, folder in HOMES.items():
     os.environ.setdefault(variable, str(HERE / ".home" / folder))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's log lines are not feedback
+"""
 
+
+def config_text(timeout: float) -> str:
+    """The course directory's nbgrader_config.py."""
+    return f'''"""nbgrader configuration of the keras-course course, written by `keras-course nbgrader`."""
+
+import os
+from pathlib import Path
+
+{homes_text()}
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = str(HERE)
 # Several `nbgrader autograde --student ...` may run at once: each waits up to 60 s for the
 # gradebook's lock instead of failing.
 c.CourseDirectory.db_url = f"sqlite:///{{HERE / 'gradebook.db'}}?timeout=60"
-c.CourseDirectory.course_id = "keras-course"
+c.CourseDirectory.course_id = "{COURSE_ID}"
+# nbgrader's exchange: release_assignment puts release/<assignment>/ there, learners
+# fetch_assignment and submit, and collect copies what they handed in into submitted/. On
+# JupyterHub, make it a folder every learner can write to, and set the same in theirs.
+c.Exchange.root = str(HERE / "{EXCHANGE_DIR}")
 # One cell may train a model for a few minutes on 2 cores: the limit comes from course.toml.
 c.Execute.timeout = {int(timeout)}
 c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
@@ -161,6 +175,28 @@ c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
 # limits, and with the check service that grades the test cells outside the sandbox
 # (its kernelspec is in .home/jupyter/data/kernels/).
 c.Execute.kernel_name = "{KERNEL_NAME}"
+'''
+
+
+def learner_config_text(timeout: float, exchange: Path) -> str:
+    """The nbgrader_config.py of a learner's folder: where to fetch and submit, and the cell
+    time limit of `nbgrader validate`; the notebooks run in the learner's own Python kernel."""
+    return f'''"""nbgrader settings for learners of keras-course, written by `keras-course nbgrader`.
+
+Put this file into the folder where you run nbgrader (`pip install` the keras-course wheel
+first), then: nbgrader fetch_assignment ASSIGNMENT; fill in; nbgrader validate NOTEBOOK;
+nbgrader submit ASSIGNMENT.
+"""
+
+import os
+from pathlib import Path
+
+{homes_text()}
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "{COURSE_ID}"
+c.Exchange.root = {str(exchange.resolve())!r}
+c.Exchange.cache = str(HERE / ".home" / "nbgrader_cache")  # what you submitted, for `nbgrader list`
+c.Execute.timeout = {int(timeout)}
 '''
 
 
@@ -182,7 +218,8 @@ def activate_text(folder: Path) -> str:
 
 
 def write_course(folder: Path) -> list[Path]:
-    """Write nbgrader_config.py and source/<assignment>/ for every assignment; return the files."""
+    """Write nbgrader_config.py, activate, the exchange folder, the learners' nbgrader_config.py
+    and source/<assignment>/ for every assignment; return the files."""
     course = load_course()
     instructor_only(SOLUTIONS, "the nbgrader course")  # before anything is written
     folder.mkdir(parents=True, exist_ok=True)
@@ -199,7 +236,13 @@ def write_course(folder: Path) -> list[Path]:
     )
     activate = folder / ACTIVATE_FILE
     activate.write_text(activate_text(folder), encoding="utf-8")
-    written = [config, activate, spec / "kernel.json"]
+    exchange = folder / EXCHANGE_DIR
+    exchange.mkdir(exist_ok=True)
+    exchange.chmod(0o777)  # writable to every learner, as nbgrader wants it
+    learners = folder / LEARNERS_DIR / CONFIG_FILE
+    learners.parent.mkdir(exist_ok=True)
+    learners.write_text(learner_config_text(course.timeout, exchange), encoding="utf-8")
+    written = [config, activate, learners, spec / "kernel.json"]
     for assignment in course.assignments:
         target = folder / "source" / assignment
         target.mkdir(parents=True, exist_ok=True)
