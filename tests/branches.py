@@ -1,10 +1,11 @@
 """The failure branches of the grading logic, read from the code: every call to `fail(...)`.
 
-A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks/shared.py or
-keras_course/checks/metrics.py: its file, the function around it, and its message's template, the
-f-string with each value shown as `…`. REACHED_BY names, for every branch, the test that makes
-the grader take it and asserts its message; test_verdicts.py fails when a branch in the code
-has no entry there (or an entry has no branch), so a new `fail` needs a test.
+A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks/shared.py,
+keras_course/checks/metrics.py or keras_course/artifacts/submission.py: its file, the function
+around it, and its message's template, the f-string with each value shown as `…`. REACHED_BY
+names, for every branch, the test that makes the grader take it and asserts its message;
+test_verdicts.py fails when a branch in the code has no entry there (or an entry has no branch),
+so a new `fail` needs a test.
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from functools import cache
 from keras_course.course.paths import GRADERS
 
 FILES = sorted(GRADERS.glob("test_*.py")) + [
-    GRADERS / "keras_course" / "checks" / n for n in ("shared.py", "metrics.py")
+    GRADERS / "keras_course" / "checks" / "shared.py",
+    GRADERS / "keras_course" / "checks" / "metrics.py",
+    GRADERS / "keras_course" / "artifacts" / "submission.py",
 ]
+
+
+def _is_mutmut_copy(function: ast.FunctionDef) -> bool:
+    """Under `make mutate`, mutmut writes each function of a mutated file again beside it, as
+    x_<name>__mutmut_orig and x_<name>__mutmut_<n>: their branches are the original's."""
+    return function.name.startswith(("x_", "xǁ")) and "__mutmut_" in function.name
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def fail_branches() -> tuple[Branch, ...]:
     found = []
     for path in FILES:
         for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(function, ast.FunctionDef):
+            if not isinstance(function, ast.FunctionDef) or _is_mutmut_copy(function):
                 continue
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "fail":
@@ -62,8 +71,9 @@ def fail_branches() -> tuple[Branch, ...]:
 # Which test reaches each branch and asserts its message. Under (file, function), each branch
 # is named by the start of its template, and reached by (case, check). A case is a variant of
 # tests/lacking.py ("lacking:<exercise>/<name>"), a mistake that test_grading.py grades without
-# long training ("mistake:<exercise>/<name>", see mistakes.quick_variants), or a unit case of
-# test_verdicts.py ("unit:<name>", with no check). That test calls assert_branches_reached.
+# long training ("mistake:<exercise>/<name>", see mistakes.quick_variants), a unit case of
+# test_verdicts.py ("unit:<name>", with no check), or a read-back case of test_verdicts.py
+# ("read:<name>", with no check). That test calls assert_branches_reached.
 REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     ("test_counting_parameters.py", "test_hidden_layer_params"): {
         "`hidden_layer_params` should be a": (
@@ -161,6 +171,40 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     },
     ("metrics.py", "heldout_measure"): {
         "Your model's weights hold": ("unit:nan_weights", None),
+    },
+    ("submission.py", "manifest"): {
+        "The grader could not read": ("read:manifest_not_an_object", None),
+    },
+    ("submission.py", "entry"): {
+        "`…` could not be read back (the": ("read:unknown_entry", None),
+        "Your notebook does not define": ("read:not_defined", None),
+        "`…` could not be read back (…": ("read:unexportable", None),
+    },
+    ("submission.py", "_array"): {
+        "`…` could not be read back:": ("read:array_file_missing", None),
+    },
+    ("submission.py", "model"): {
+        "`…` should be a Keras model": ("read:layer_not_model", None),
+        "`…` could not be read back:": ("read:model_settings_missing", None),
+        "`…` uses custom classes": ("read:custom_layer", None),
+    },
+    ("submission.py", "value"): {
+        "`…` should be a single value": ("read:array_not_value", None),
+    },
+    ("submission.py", "array"): {
+        "`…` should be an array of numbers": ("read:array_of_text", None),
+    },
+    ("submission.py", "_any_array"): {
+        "`…` should be an array of numbers": ("read:text_not_array", None),
+    },
+    ("submission.py", "frame"): {
+        "`…` should be a pandas DataFrame": ("read:array_not_frame", None),
+    },
+    ("submission.py", "_column"): {
+        "`…` could not be read back": ("read:series_without_column", None),
+    },
+    ("submission.py", "_columns"): {
+        "`…` could not be read back": ("read:frame_without_columns", None),
     },
 }
 

@@ -79,6 +79,17 @@ def test_numpy_forward_pass_matches_keras(tmp_path):
     np.testing.assert_allclose(ours, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
 
 
+def test_softmax_of_far_apart_outputs_matches_keras(tmp_path):
+    """A model whose outputs lie a thousand apart (large weights, as a training run with a huge
+    learning rate leaves them) still gets probabilities, not NaN: each example's softmax is
+    shifted by that example's own largest output."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(3, activation="softmax")])
+    model.set_weights([np.array([[1000.0, 0.0, -1000.0]]), np.zeros(3)])
+    x = np.array([[1.0], [-1.0], [0.0]], dtype="float32")
+    ours = saved(tmp_path, model).predict(x)
+    np.testing.assert_allclose(ours, model.predict(x, verbose=0), atol=1e-6)
+
+
 def test_reads_structure_parameters_and_compile(tmp_path):
     model = saved(tmp_path, darts_like())
     assert [layer.units for layer in model.layers] == [128, 64, 32, 4]

@@ -3,27 +3,33 @@ and every failure branch of the grading logic is reached by a test that asserts 
 
 - Every Lacking variant of lacking.py fails exactly its checks, each with a message naming what
   is missing; every check of every exercise meets every kind of lack that applies to it.
-- Every `fail(...)` of the graders, checks/shared.py and checks/metrics.py is in branches.REACHED_BY, and the
-  test named there reaches it: the variants here and in test_grading.py, and the unit cases
-  below, which give the shared checks small real Keras models, saved and read back as the
-  grader reads them.
+- Every `fail(...)` of the graders, checks/shared.py, checks/metrics.py and
+  artifacts/submission.py is in branches.REACHED_BY, and the test named there reaches it: the
+  variants here and in test_grading.py, the unit cases below, which give the shared checks small
+  real Keras models, saved and read back as the grader reads them, and the read-back cases,
+  which give Submission a darts notebook's real export, with a wrong value or a damaged file.
 - The reference solutions pass with feedback that states what was measured (measured.py).
 """
 
 from __future__ import annotations
 
 import ast
+import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from branches import REACHED_BY, assert_branches_reached, branch_of, fail_branches
 from conftest import failed_checks
+from keras_course.artifacts.submission import Submission
 from keras_course.checks import shared
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
 from keras_course.course.config import load_course
 from keras_course.course.data import heldout
 from keras_course.course.paths import SOLUTIONS, grader_file
+from keras_course.grade.notebook_checks import export_run
+from keras_course.run.runner import CellError, RunResult
 from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
 from measured import assert_pass_feedback_is_measured
 from mistakes import METEOR_FIT, Variant, quick_variants
@@ -101,6 +107,7 @@ def test_every_fail_branch_is_reached_by_a_named_test():
     cases = {f"lacking:{v.id}" for v in LACKING}
     cases |= {f"mistake:{v.exercise}/{v.name}" for v in quick_variants()}
     cases |= {f"unit:{name}" for name in UNIT_CASES}
+    cases |= {f"read:{name}" for name in READ_BACK_CASES}
     named = set()
     for (file, function), starts in REACHED_BY.items():
         for start, (case, _) in starts.items():
@@ -185,6 +192,140 @@ def test_shared_check_fails_with_its_message(tmp_path, name):
         check(saved(tmp_path, build()))
     assert piece in str(caught.value)
     assert_branches_reached(f"unit:{name}", {None: str(caught.value)})
+
+
+@keras.saving.register_keras_serializable(package="learner")
+class MyDense(keras.layers.Dense):
+    """A learner's own layer class: the grader does not load custom classes."""
+
+
+def delete(name):
+    return lambda folder: (folder / name).unlink()
+
+
+def write(name, text):
+    return lambda folder: (folder / name).write_text(text, encoding="utf-8")
+
+
+def entry_of(name, entry):
+    """A manifest whose entry for `name` is this, as a notebook that wrote into its own export
+    folder could leave it."""
+
+    def change(folder):
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        (folder / "manifest.json").write_text(json.dumps({**manifest, name: entry}), encoding="utf-8")
+
+    return change
+
+
+DARTS = pd.DataFrame({"xCoord": [0.1, -0.2], "yCoord": [0.3, 0.0], "competitor": [1, 0]})
+NAME_ERROR = CellError.of(
+    "model = Sequential()", "NameError", "name 'Sequential' is not defined", cell=3, line=1
+)
+# What a darts notebook left in its variables, what then happened to its export folder, the
+# accessor a check calls, and the message the learner reads: (namespace, change, read, message).
+READ_BACK_CASES = {
+    "manifest_not_an_object": (
+        {"model": dense(1, inputs=2)},
+        write("manifest.json", "[1, 2]"),
+        lambda s: s.model(),
+        "The grader could not read your variables back: its manifest is not a JSON object.",
+    ),
+    "unknown_entry": (
+        {"model": dense(1, inputs=2)},
+        entry_of("model", {"kind": "pickle"}),
+        lambda s: s.model(),
+        "`model` could not be read back (the export wrote something the grader does not know).",
+    ),
+    "not_defined": (
+        {},
+        None,
+        lambda s: s.model(),
+        "Your notebook does not define `model`. "
+        "Cell 3, line 1 (`model = Sequential()`) stopped with NameError: name 'Sequential' is not defined",
+    ),
+    "unexportable": (
+        {"competitors": [object(), object()]},
+        None,
+        lambda s: s.array("competitors"),
+        "`competitors` could not be read back (TypeError: it holds Python objects, not numbers).",
+    ),
+    "array_file_missing": (
+        {"competitors": np.eye(4)},
+        delete("competitors.npy"),
+        lambda s: s.array("competitors"),
+        "`competitors` could not be read back: its file competitors.npy is missing.",
+    ),
+    "layer_not_model": (
+        {"model": keras.layers.Dense(4)},
+        None,
+        lambda s: s.model(),
+        "`model` should be a Keras model; yours is a Dense. Create it with `Sequential()`.",
+    ),
+    "model_settings_missing": (
+        {"model": dense(1, inputs=2)},
+        delete("model__config.json"),
+        lambda s: s.model(),
+        "`model` could not be read back: its file model__config.json is missing.",
+    ),
+    "custom_layer": (
+        {"model": keras.Sequential([keras.Input((2,)), MyDense(4)])},
+        None,
+        lambda s: s.model(),
+        "`model` uses custom classes (MyDense) that the grader does not load. "
+        "Build it from keras.Sequential and keras.layers.Dense.",
+    ),
+    "array_not_value": (
+        {"hidden_layer_params": np.array([15, 5])},
+        None,
+        lambda s: s.value("hidden_layer_params"),
+        "`hidden_layer_params` should be a single value; yours is an array.",
+    ),
+    "array_of_text": (
+        {"competitors": np.array(["Steve", "Susan"])},
+        None,
+        lambda s: s.array("competitors"),
+        "`competitors` should be an array of numbers; yours holds text.",
+    ),
+    "text_not_array": (
+        {"competitors": "to_categorical(darts.competitor)"},
+        None,
+        lambda s: s.array("competitors"),
+        "`competitors` should be an array of numbers; yours is a str.",
+    ),
+    "array_not_frame": (
+        {"darts": DARTS.to_numpy()},
+        None,
+        lambda s: s.frame("darts"),
+        "`darts` should be a pandas DataFrame; yours is an array.",
+    ),
+    "series_without_column": (
+        {"competitors": DARTS.competitor},
+        entry_of("competitors", {"kind": "series", "column": "competitor.npy"}),
+        lambda s: s.array("competitors"),
+        "`competitors` could not be read back (the export wrote something the grader does not know).",
+    ),
+    "frame_without_columns": (
+        {"darts": DARTS},
+        entry_of("darts", {"kind": "dataframe", "columns": ["xCoord", "yCoord"]}),
+        lambda s: s.frame("darts"),
+        "`darts` could not be read back (the export wrote something the grader does not know).",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(READ_BACK_CASES))
+def test_reading_a_variable_back_fails_with_its_message(tmp_path, name):
+    namespace, change, read, message = READ_BACK_CASES[name]
+    folder = tmp_path / "artifacts"
+    export_run(tuple(namespace) or ("model",), namespace, folder, [])
+    if change:
+        change(folder)
+    run = RunResult(artifacts=folder, cell_errors=[NAME_ERROR])
+    with pytest.raises(CheckFailed) as caught:
+        read(Submission(COURSE.exercise("darts"), run))
+    assert str(caught.value) == message
+    assert_branches_reached(f"read:{name}", {None: message})
 
 
 def test_shared_checks_pass_on_what_they_measure(tmp_path):
