@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -99,3 +102,36 @@ def test_each_run_of_a_slot_is_alone(tmp_path):
         assert result.cell_errors == [], (learner, result.cell_errors)
         assert result.score == result.max_score, (learner, json.dumps(dataclasses.asdict(result))[:800])
         assert result.isolation == "sandbox"
+
+
+OWNER = """
+import os, signal, sys, tempfile
+from pathlib import Path
+from keras_course.run.forkserver import ForkServer
+
+if __name__ == "__main__":
+    server = ForkServer(Path(tempfile.mkdtemp(prefix="keras-course-slot-")), 0)
+    print(server.start().pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no stop(): as a batch or a Dask worker killed
+"""
+
+
+def ended(pid: int) -> bool:
+    """Whether the process has ended (gone, or a zombie left for init to reap)."""
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_killed_owner_takes_its_fork_server_along(tmp_path):
+    """The fork server ends when the process that started it dies without a word (SIGKILL):
+    it reads a pipe that only that process holds open."""
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    server = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while not ended(server) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ended(server), "the fork server outlived its owner"

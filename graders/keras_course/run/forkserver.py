@@ -146,10 +146,13 @@ def _from_outside(connection: socket.socket) -> bool:
     return struct.unpack("3i", credentials)[0] == 0
 
 
-def serve(fd: int) -> None:
+def serve(fd: int, alive: int) -> None:
     """The fork server's main loop: preload, say ready, then fork a kernel per request on the
-    listening socket fd, which the grader made outside the sandbox and handed down."""
+    listening socket fd, which the grader made outside the sandbox and handed down. When the
+    pipe `alive` ends (the grader has gone, killed or not), so does the server, and with it, as
+    the init of its pid namespace, every process of its sandbox."""
     import importlib
+    import select
 
     if os.getpid() != 1:
         raise SystemExit("the fork server runs only as the sandbox's init (it ends every other process)")
@@ -163,6 +166,8 @@ def serve(fd: int) -> None:
     if _tasks() != 1:  # a thread started by an import: forking would not be safe
         return
     while True:
+        if alive in select.select([listener, alive], [], [])[0] and not os.read(alive, 1):
+            os._exit(0)  # at once: as the sandbox's init, it takes every process of it along
         connection, _ = listener.accept()
         if not _from_outside(connection):  # a process of the sandbox: a kernel holds no right to ask
             connection.close()
@@ -180,6 +185,7 @@ def serve(fd: int) -> None:
             pid = os.fork()
             if pid == 0:
                 listener.close()
+                os.close(alive)
                 connection.close()
                 os.close(go_write)
                 os.setsid()
@@ -311,6 +317,7 @@ class ForkServer:
         self.root = Path(root)
         self.seed = seed
         self._process: subprocess.Popen | None = None
+        self._alive: int | None = None  # the pipe whose end ends the server
         self.handle: Handle | None = None
         self.why_not: str | None = None  # why there is no fork server, when start() gave none
 
@@ -340,7 +347,8 @@ class ForkServer:
         (self.root / SOCKET).unlink(missing_ok=True)
         listener.bind(str(self.root / SOCKET))  # root/ is the grader's: the sandbox sees box/ only
         listener.listen(4)
-        command = [sys.executable, "-m", "keras_course.run.forkserver", str(listener.fileno())]
+        alive, self._alive = os.pipe()  # the server ends when this process lets go of _alive
+        command = [sys.executable, "-m", "keras_course.run.forkserver", str(listener.fileno()), str(alive)]
         command = [
             "prlimit",
             f"--fsize={size}:{size}",
@@ -354,9 +362,10 @@ class ForkServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            pass_fds=[listener.fileno()],
+            pass_fds=[listener.fileno(), alive],
         )
         listener.close()
+        os.close(alive)
         assert self._process.stdout is not None
         ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT)
         line = self._process.stdout.readline() if ready else b""
@@ -398,8 +407,11 @@ class ForkServer:
             if self._process.stdout is not None:
                 self._process.stdout.close()
             self._process = None
+        if self._alive is not None:
+            os.close(self._alive)
+            self._alive = None
         self.handle = None
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), int(sys.argv[2]))
