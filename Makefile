@@ -24,10 +24,16 @@ endif
 .PHONY: install sandbox demo test test-all mutate course bench lint format stubs data calibrate dist clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
+# jsonschema imports rfc3987-syntax where it is installed (jupyter-events asks for it), which
+# builds a grammar at import: 3 s of CPU in every nbgrader command, for an IRI format that
+# notebooks never use; jsonschema works without it (keras_course's own processes skip it too).
+SLOW_IMPORTS := rfc3987-syntax
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -e '.[dev]'
+	$(BIN)/uv pip uninstall --quiet --python $(BIN)/python $(SLOW_IMPORTS)
 	touch $(STAMP)
 
 install: $(STAMP) sandbox

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,22 +18,25 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # run_here.py draws the notebooks' p
 
 
 @pytest.fixture(scope="session")
-def learner_wheel(tmp_path_factory) -> Path:
-    """The learner wheel, built as `make dist` builds it, once per test process."""
+def learner_venv(tmp_path_factory, worker_id):
+    """A fresh virtual environment with only the learner wheel installed (learner_env.py), built
+    once for the whole run, as `make dist` builds the wheel: the first test process to ask
+    builds it under a lock in the run's shared temporary folder, and the other one waits for it
+    (test_learner_install.py and test_nbgrader.py's learners run on both workers at once)."""
+    import fcntl
+
+    from learner_env import make_venv
     from packaging_tools import build_wheel
 
-    return build_wheel(tmp_path_factory.mktemp("dist"))
-
-
-@pytest.fixture(scope="session")
-def learner_venv(learner_wheel, tmp_path_factory):
-    """A fresh virtual environment with only the learner wheel installed (learner_env.py), once
-    per test process: test_learner_install.py and test_nbgrader.py's learners share it."""
-    from learner_env import make_venv
-
-    venv = make_venv(learner_wheel, tmp_path_factory.mktemp("learner") / "venv")
-    yield venv
-    shutil.rmtree(venv, ignore_errors=True)  # links to uv's cache, but many of them
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base  # pytest-xdist: one folder per worker
+    venv, built = shared / "learner-venv", shared / "learner-venv.built"
+    with open(shared / "learner-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            make_venv(build_wheel(shared / "learner-dist"), venv)
+            built.touch()
+    return venv
 
 
 def failed_checks(result) -> set[str]:

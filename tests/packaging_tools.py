@@ -64,10 +64,17 @@ def resolve(*options: str) -> dict[str, Version]:
 
 
 def build_wheel(out_dir: Path) -> Path:
-    """Build the learner wheel as `make dist` does, into out_dir; return its path."""
-    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools would reuse what an old build left
-    out = run_uv(["build", "--wheel", "--out-dir", str(out_dir)])
-    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    """Build the learner wheel as `make dist` does, into out_dir; return its path. One build at a
+    time: setuptools builds in the repository's build/, which the test processes share."""
+    import fcntl
+
+    lock_file = ROOT / ".cache" / "wheel-build.lock"
+    lock_file.parent.mkdir(exist_ok=True)
+    with open(lock_file, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools would reuse an old build's
+        out = run_uv(["build", "--wheel", "--out-dir", str(out_dir)])
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
     if out.returncode != 0 and "etwork" in out.stderr:
         pytest.skip(f"no network and no cached setuptools to build with: {out.stderr.strip()[-300:]}")
     assert out.returncode == 0, out.stderr
