@@ -17,26 +17,43 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")  # run_here.py draws the notebooks' plots here
 
 
+class LearnerVenv:
+    """The learner venv (learner_env.py), built in a background thread from the moment a test asks
+    for it; path() waits for it. The walk-through meanwhile makes and releases its course."""
+
+    def __init__(self, shared: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._built = self._pool.submit(self._build, shared)
+
+    @staticmethod
+    def _build(shared: Path) -> Path:
+        """Build it once for the whole run: the first test process to ask builds it under a lock
+        in the run's shared temporary folder; the other waits for it and uses it."""
+        import fcntl
+
+        from learner_env import make_venv
+        from packaging_tools import build_wheel
+
+        venv, built = shared / "learner-venv", shared / "learner-venv.built"
+        with open(shared / "learner-venv.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not built.exists():
+                make_venv(build_wheel(shared / "learner-dist"), venv)
+                built.touch()
+        return venv
+
+    def path(self) -> Path:
+        return self._built.result()
+
+
 @pytest.fixture(scope="session")
-def learner_venv(tmp_path_factory, worker_id):
-    """A fresh virtual environment with only the learner wheel installed (learner_env.py), built
-    once for the whole run, as `make dist` builds the wheel: the first test process to ask
-    builds it under a lock in the run's shared temporary folder, and the other one waits for it
-    (test_learner_install.py and test_nbgrader.py's learners run on both workers at once)."""
-    import fcntl
-
-    from learner_env import make_venv
-    from packaging_tools import build_wheel
-
+def learner_venv(tmp_path_factory, worker_id) -> LearnerVenv:
+    """A fresh virtual environment with only the learner wheel installed, as `make dist` builds
+    it, shared by test_learner_install.py and test_nbgrader.py's learners, on either worker."""
     base = tmp_path_factory.getbasetemp()
-    shared = base.parent if worker_id != "master" else base  # pytest-xdist: one folder per worker
-    venv, built = shared / "learner-venv", shared / "learner-venv.built"
-    with open(shared / "learner-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not built.exists():
-            make_venv(build_wheel(shared / "learner-dist"), venv)
-            built.touch()
-    return venv
+    return LearnerVenv(base.parent if worker_id != "master" else base)  # xdist: a folder per worker
 
 
 def failed_checks(result) -> set[str]:

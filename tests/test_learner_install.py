@@ -32,7 +32,7 @@ MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 @pytest.fixture
 def learner(learner_venv, tmp_path):
-    return Learner(learner_venv, tmp_path / "home")
+    return Learner(learner_venv.path(), tmp_path / "home")
 
 
 def assert_no_solution_and_no_held_out_row(learner: Learner) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import LearnerVenv
 from keras_course.author.nbgrader_course import CONFIG_FILE, COURSE_ID, EXCHANGE_DIR, LEARNERS_DIR
 from keras_course.course.config import load_course
 from keras_course.course.paths import HELDOUT
@@ -106,15 +107,14 @@ def fill_in(release: Path, source: Path) -> nbformat.NotebookNode:
 class CourseRun:
     """The course directory after the walk-through, and how long each step took."""
 
-    def __init__(self, root: Path, handed_in: dict[str, list[str]], learner_venv: Path) -> None:
+    def __init__(self, root: Path, handed_in: dict[str, list[str]], learner_venv: LearnerVenv) -> None:
         self.root = root
         self.handed_in = handed_in
         self.course = root / "course"  # made by the first step
         self.home = root / "home"
         self.home.mkdir()
         self.env = clean_environment(self.home)
-        # The learners' commands: only the learner wheel's environment on PATH, the same empty HOME.
-        self.learner_env = Learner(learner_venv, self.home).env()
+        self.learner_venv = learner_venv  # being built while the course is made and released
         self.validated: dict[str, str] = {}  # what `nbgrader validate` told each learner who ran it
         self.started: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
@@ -153,13 +153,15 @@ class CourseRun:
         the learner wheel's environment, fetches, fills in, validates and submits; the three
         learners at once."""
         assignments = {learner: assignments_of(self.handed_in[learner]) for learner in LEARNERS}
+        # The learners' commands: only the learner wheel's environment on PATH, the same empty HOME.
+        learner_env = Learner(self.learner_venv.path(), self.home).env()
         fetching = {}
         for learner in LEARNERS:
             folder = self.learner_folder(learner)
             folder.mkdir(parents=True)
             shutil.copy(self.course / LEARNERS_DIR / CONFIG_FILE, folder)
             line = "nbgrader fetch_assignment " + " ".join(assignments[learner])
-            fetching[learner] = self.shell(f"fetch {learner}", line, folder, self.learner_env)
+            fetching[learner] = self.shell(f"fetch {learner}", line, folder, learner_env)
         for learner, proc in fetching.items():
             self.wait(f"fetch {learner}", proc)
             self.fill_in(learner)
@@ -170,7 +172,7 @@ class CourseRun:
                 lines.insert(0, f"nbgrader validate {VALIDATED}")
             line = " && ".join(lines)
             submitting[learner] = self.shell(
-                f"submit {learner}", line, self.learner_folder(learner), self.learner_env
+                f"submit {learner}", line, self.learner_folder(learner), learner_env
             )
         for learner, proc in submitting.items():
             self.validated[learner] = self.wait(f"submit {learner}", proc)
