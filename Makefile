@@ -90,9 +90,9 @@ course: data
 
 # The side-by-side benchmark (tests/bench.py): LEARNERS learners graded plainly, by keras-course
 # --jobs 1 and 2, by nbgrader autograde and on a local Dask cluster; prints the table and writes
-# bench.json. The default takes about 15 minutes on 2 cores. A smoke run: make bench LEARNERS=1
+# bench.json. The default (4) takes about 15 minutes on 2 cores; 6 took 21. A smoke run: make bench LEARNERS=1
 # BENCH_ARGS="--ways plain,jobs1 --exercises hello_nets,counting_parameters,build_as_shown".
-LEARNERS ?= 6
+LEARNERS ?= 4
 bench: install
 	$(BIN)/python tests/bench.py --learners $(LEARNERS) --json bench.json $(BENCH_ARGS)
 
