@@ -99,9 +99,8 @@ class SandboxProvisioner(LocalProvisioner):
         if not root:
             self._own_dir = root = tempfile.mkdtemp(prefix="keras-course-kernel-")
         folder = sandbox.RunFolder(Path(root))
-        if self.forkserver:
+        if self.forkserver:  # the slot's folder, which the runner has emptied (before its watchdog)
             self._warm = Handle(**json.loads(self.forkserver))
-            folder.empty()  # the slot's folder: nothing of the run before
         folder.make(sandboxed)
         requested = kwargs.get("cwd")
         if requested:
