@@ -18,6 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
+import dask
+import distributed
 import psutil
 import pytest
 from keras_course.course.paths import DATASETS_ENV, ROOT
@@ -25,9 +27,6 @@ from keras_course.grade import dask_executor
 from keras_course.grade.batch import grade_folder
 from keras_course.grade.result_store import RESULTS_DIR
 from keras_course.report.results import to_json
-
-distributed = pytest.importorskip("distributed")
-dask = pytest.importorskip("dask")
 
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]

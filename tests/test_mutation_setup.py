@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import subprocess
+import sys
 
 import pytest
 from keras_course.course.config import tomllib
@@ -50,6 +52,35 @@ def test_mutmut_runs_the_fast_tests_of_the_grading_logic(monkeypatch):
     assert slow == []
     assert not [i.nodeid for i in collected.items if "trains_long" in i.name]
     assert len(collected.items) > 100
+
+
+# Collects mutmut's tests the way its fork server does, after importing Keras, and prints how many
+# threads the process had before and after.
+COLLECT_IN_A_FRESH_PROCESS = """
+import os, sys, pytest, keras
+threads = lambda: len(os.listdir("/proc/self/task"))
+before = threads()
+code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider"] + sys.argv[1:])
+print("threads", code, before, threads())
+"""
+
+
+def test_collecting_the_mutation_tests_starts_no_tensorflow_threads():
+    """mutmut's fork server collects the tests, then forks a child per mutant. A test module that
+    runs TensorFlow at import (a Keras model built at module level) starts TensorFlow's thread
+    pools in the server; a forked child has none of those threads and hangs on its first model,
+    so every mutant ends as a timeout."""
+    args = MUTMUT["pytest_add_cli_args_test_selection"]
+    run = subprocess.run(
+        [sys.executable, "-c", COLLECT_IN_A_FRESH_PROCESS, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    code, before, after = run.stdout.split("threads ")[-1].split()
+    assert code == "0", run.stdout[-2000:] + run.stderr[-2000:]
+    assert after == before, f"collection started {int(after) - int(before)} threads"
 
 
 def test_make_mutate_is_not_part_of_make_test():

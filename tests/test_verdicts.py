@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,8 +35,6 @@ from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
 from measured import assert_pass_feedback_is_measured
 from mistakes import METEOR_FIT, Variant, quick_variants
 from run_here import grade_here, saved
-
-keras = pytest.importorskip("keras")
 
 COURSE = load_course()
 
@@ -223,90 +222,91 @@ NAME_ERROR = CellError.of(
     "model = Sequential()", "NameError", "name 'Sequential' is not defined", cell=3, line=1
 )
 # What a darts notebook left in its variables, what then happened to its export folder, the
-# accessor a check calls, and the message the learner reads: (namespace, change, read, message).
+# accessor a check calls, and the message the learner reads: (variables, change, read, message),
+# where variables() makes the namespace.
 READ_BACK_CASES = {
     "manifest_not_an_object": (
-        {"model": dense(1, inputs=2)},
+        lambda: {"model": dense(1, inputs=2)},
         write("manifest.json", "[1, 2]"),
         lambda s: s.model(),
         "The grader could not read your variables back: its manifest is not a JSON object.",
     ),
     "unknown_entry": (
-        {"model": dense(1, inputs=2)},
+        lambda: {"model": dense(1, inputs=2)},
         entry_of("model", {"kind": "pickle"}),
         lambda s: s.model(),
         "`model` could not be read back (the export wrote something the grader does not know).",
     ),
     "not_defined": (
-        {},
+        lambda: {},
         None,
         lambda s: s.model(),
         "Your notebook does not define `model`. "
         "Cell 3, line 1 (`model = Sequential()`) stopped with NameError: name 'Sequential' is not defined",
     ),
     "unexportable": (
-        {"competitors": [object(), object()]},
+        lambda: {"competitors": [object(), object()]},
         None,
         lambda s: s.array("competitors"),
         "`competitors` could not be read back (TypeError: it holds Python objects, not numbers).",
     ),
     "array_file_missing": (
-        {"competitors": np.eye(4)},
+        lambda: {"competitors": np.eye(4)},
         delete("competitors.npy"),
         lambda s: s.array("competitors"),
         "`competitors` could not be read back: its file competitors.npy is missing.",
     ),
     "layer_not_model": (
-        {"model": keras.layers.Dense(4)},
+        lambda: {"model": keras.layers.Dense(4)},
         None,
         lambda s: s.model(),
         "`model` should be a Keras model; yours is a Dense. Create it with `Sequential()`.",
     ),
     "model_settings_missing": (
-        {"model": dense(1, inputs=2)},
+        lambda: {"model": dense(1, inputs=2)},
         delete("model__config.json"),
         lambda s: s.model(),
         "`model` could not be read back: its file model__config.json is missing.",
     ),
     "custom_layer": (
-        {"model": keras.Sequential([keras.Input((2,)), MyDense(4)])},
+        lambda: {"model": keras.Sequential([keras.Input((2,)), MyDense(4)])},
         None,
         lambda s: s.model(),
         "`model` uses custom classes (MyDense) that the grader does not load. "
         "Build it from keras.Sequential and keras.layers.Dense.",
     ),
     "array_not_value": (
-        {"hidden_layer_params": np.array([15, 5])},
+        lambda: {"hidden_layer_params": np.array([15, 5])},
         None,
         lambda s: s.value("hidden_layer_params"),
         "`hidden_layer_params` should be a single value; yours is an array.",
     ),
     "array_of_text": (
-        {"competitors": np.array(["Steve", "Susan"])},
+        lambda: {"competitors": np.array(["Steve", "Susan"])},
         None,
         lambda s: s.array("competitors"),
         "`competitors` should be an array of numbers; yours holds text.",
     ),
     "text_not_array": (
-        {"competitors": "to_categorical(darts.competitor)"},
+        lambda: {"competitors": "to_categorical(darts.competitor)"},
         None,
         lambda s: s.array("competitors"),
         "`competitors` should be an array of numbers; yours is a str.",
     ),
     "array_not_frame": (
-        {"darts": DARTS.to_numpy()},
+        lambda: {"darts": DARTS.to_numpy()},
         None,
         lambda s: s.frame("darts"),
         "`darts` should be a pandas DataFrame; yours is an array.",
     ),
     "series_without_column": (
-        {"competitors": DARTS.competitor},
+        lambda: {"competitors": DARTS.competitor},
         entry_of("competitors", {"kind": "series", "column": "competitor.npy"}),
         lambda s: s.array("competitors"),
         "`competitors` could not be read back (the export wrote something the grader does not know).",
     ),
     "frame_without_columns": (
-        {"darts": DARTS},
+        lambda: {"darts": DARTS},
         entry_of("darts", {"kind": "dataframe", "columns": ["xCoord", "yCoord"]}),
         lambda s: s.frame("darts"),
         "`darts` could not be read back (the export wrote something the grader does not know).",
@@ -316,7 +316,8 @@ READ_BACK_CASES = {
 
 @pytest.mark.parametrize("name", list(READ_BACK_CASES))
 def test_reading_a_variable_back_fails_with_its_message(tmp_path, name):
-    namespace, change, read, message = READ_BACK_CASES[name]
+    variables, change, read, message = READ_BACK_CASES[name]
+    namespace = variables()  # built here, not at import: no TensorFlow work before a test runs
     folder = tmp_path / "artifacts"
     export_run(tuple(namespace) or ("model",), namespace, folder, [])
     if change:
