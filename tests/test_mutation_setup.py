@@ -8,6 +8,7 @@ links to graders/) and the tests it runs against each mutant; the Makefile runs 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import subprocess
 import sys
@@ -31,56 +32,57 @@ def test_mutmut_mutates_exactly_the_grading_logic():
     assert mutated == GRADING_LOGIC
 
 
-class Collected:
-    def __init__(self) -> None:
-        self.items: list[pytest.Item] = []
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.items = list(session.items)
-
-
-def test_mutmut_runs_the_fast_tests_of_the_grading_logic(monkeypatch):
-    collected = Collected()
-    monkeypatch.chdir(ROOT)
-    args = ["--collect-only", "-q", "-p", "no:cacheprovider", f"--rootdir={ROOT}"]
-    assert pytest.main(args + MUTMUT["pytest_add_cli_args_test_selection"], plugins=[collected]) == 0
-    files = {item.path.name for item in collected.items}
-    assert files == {"test_verdicts.py", "test_saved_model.py", "test_grading.py"}
-    slow = [
-        i.nodeid for i in collected.items if {"notebook", "training"} & {m.name for m in i.iter_markers()}
-    ]
-    assert slow == []
-    assert not [i.nodeid for i in collected.items if "trains_long" in i.name]
-    assert len(collected.items) > 100
-
-
-# Collects mutmut's tests the way its fork server does, after importing Keras, and prints how many
-# threads the process had before and after.
+# Collects mutmut's tests in a fresh process, the way its fork server does after importing Keras,
+# and prints what it collected and how many threads the process had before and after.
 COLLECT_IN_A_FRESH_PROCESS = """
-import os, sys, pytest, keras
+import json, os, sys, pytest, keras
+
+class Collected:
+    items = []
+
+    def pytest_collection_finish(self, session):
+        self.items = [
+            {"file": i.path.name, "name": i.name, "markers": sorted({m.name for m in i.iter_markers()})}
+            for i in session.items
+        ]
+
 threads = lambda: len(os.listdir("/proc/self/task"))
 before = threads()
-code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider"] + sys.argv[1:])
-print("threads", code, before, threads())
+collected = Collected()
+code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider"] + sys.argv[1:], plugins=[collected])
+print(json.dumps({"code": code, "threads": [before, threads()], "items": collected.items}))
 """
 
 
-def test_collecting_the_mutation_tests_starts_no_tensorflow_threads():
-    """mutmut's fork server collects the tests, then forks a child per mutant. A test module that
-    runs TensorFlow at import (a Keras model built at module level) starts TensorFlow's thread
-    pools in the server; a forked child has none of those threads and hangs on its first model,
-    so every mutant ends as a timeout."""
-    args = MUTMUT["pytest_add_cli_args_test_selection"]
+@pytest.fixture(scope="module")
+def collection() -> dict:
     run = subprocess.run(
-        [sys.executable, "-c", COLLECT_IN_A_FRESH_PROCESS, *args],
+        [sys.executable, "-c", COLLECT_IN_A_FRESH_PROCESS, *MUTMUT["pytest_add_cli_args_test_selection"]],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    code, before, after = run.stdout.split("threads ")[-1].split()
-    assert code == "0", run.stdout[-2000:] + run.stderr[-2000:]
-    assert after == before, f"collection started {int(after) - int(before)} threads"
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert found["code"] == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return found
+
+
+def test_mutmut_runs_the_fast_tests_of_the_grading_logic(collection):
+    items = collection["items"]
+    assert {item["file"] for item in items} == {"test_verdicts.py", "test_saved_model.py", "test_grading.py"}
+    assert [i for i in items if {"notebook", "training"} & set(i["markers"])] == []
+    assert [i for i in items if "trains_long" in i["name"]] == []
+    assert len(items) > 100
+
+
+def test_collecting_the_mutation_tests_starts_no_tensorflow_threads(collection):
+    """mutmut's fork server collects the tests, then forks a child per mutant. A test module that
+    runs TensorFlow at import (a Keras model built at module level) starts TensorFlow's thread
+    pools in the server; a forked child has none of those threads and hangs on its first model,
+    so every mutant ends as a timeout."""
+    before, after = collection["threads"]
+    assert after == before, f"collection started {after - before} threads"
 
 
 def test_make_mutate_is_not_part_of_make_test():
