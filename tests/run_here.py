@@ -74,8 +74,15 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
 
+    return grade_variables(namespace, exercise_id, folder, errors)
+
+
+def grade_variables(namespace: dict, exercise_id: str, folder: Path, errors: list[CellError] = ()) -> Result:
+    """Grade what a notebook for exercise_id left in namespace: exported into folder/artifacts as
+    a kernel exports it, then graded by the exercise's pytest grader."""
+    variables = load_course().exercise(exercise_id).variables
     artifacts = folder / "artifacts"
-    export_run(exercise.variables, namespace, artifacts, [e.__dict__ for e in errors])
+    export_run(variables, namespace, artifacts, [e.__dict__ for e in errors])
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
         args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", "-p", "no:unraisableexception")

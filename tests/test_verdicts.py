@@ -34,7 +34,7 @@ from keras_course.run.runner import CellError, RunResult
 from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
 from measured import assert_pass_feedback_is_measured
 from mistakes import METEOR_FIT, Variant, quick_variants
-from run_here import grade_here, saved
+from run_here import grade_here, grade_variables, saved
 
 COURSE = load_course()
 
@@ -327,6 +327,137 @@ def test_reading_a_variable_back_fails_with_its_message(tmp_path, name):
         read(Submission(COURSE.exercise("darts"), run))
     assert str(caught.value) == message
     assert_branches_reached(f"read:{name}", {None: message})
+
+
+def irrigation_model(probability: float, inputs: int = 20, **settings):
+    """The irrigation network with every weight zero but the output biases: it gives each parcel
+    this probability for every reading."""
+    model = keras.Sequential(
+        [
+            keras.Input((inputs,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(3, activation="sigmoid"),
+        ]
+    )
+    model.compile(
+        **(settings or {"optimizer": "adam", "loss": "binary_crossentropy", "metrics": ["accuracy"]})
+    )
+    logit = np.log(probability / (1 - probability))
+    model.set_weights([np.zeros((inputs, 64)), np.zeros(64), np.zeros((64, 3)), np.full(3, logit)])
+    return model
+
+
+READINGS = np.random.default_rng(0).normal(size=(5, 20))  # five rows of sensor readings
+ONES_BUT_TWO_ROWS = np.array([[1, 1, 1], [0, 1, 1], [1, 1, 1], [1, 1, 0], [1, 1, 1]])
+LOSS_MESSAGE = (
+    "Your model should be compiled with loss='{}'; yours uses '{}'. "
+    "Check the `loss=` argument of model.compile."
+)
+NO_METRICS = (
+    "Your model should track metrics=['accuracy']; yours tracks none. "
+    "Check the `metrics=` argument of model.compile."
+)
+# What an exercise's grader passes to the shared checks (the loss and metrics it expects, the
+# word for one example, the rounding tolerance), tested through the grader on a notebook's
+# variables given directly: (exercise, variables(), check, its exact message, or None: passes).
+GRADER_CASES = {
+    "dollar_bills_mse": (
+        "dollar_bills",
+        lambda: {"model": compiled(dense(1, inputs=4), optimizer="sgd", loss="mse", metrics=["accuracy"])},
+        "compile",
+        LOSS_MESSAGE.format("binary_crossentropy", "mean_squared_error"),
+    ),
+    "dollar_bills_no_metrics": (
+        "dollar_bills",
+        lambda: {"model": compiled(dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy")},
+        "compile",
+        NO_METRICS,
+    ),
+    "darts_binary_loss": (
+        "darts",
+        lambda: {
+            "model": compiled(
+                dense(4, inputs=2), optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"]
+            )
+        },
+        "compile",
+        LOSS_MESSAGE.format("categorical_crossentropy", "binary_crossentropy"),
+    ),
+    "darts_no_metrics": (
+        "darts",
+        lambda: {"model": compiled(dense(4, inputs=2), optimizer="adam", loss="categorical_crossentropy")},
+        "compile",
+        NO_METRICS,
+    ),
+    "irrigation_categorical_loss": (
+        "irrigation",
+        lambda: {
+            "model": irrigation_model(
+                0.9, optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"]
+            )
+        },
+        "compile",
+        LOSS_MESSAGE.format("binary_crossentropy", "categorical_crossentropy"),
+    ),
+    "irrigation_no_metrics": (
+        "irrigation",
+        lambda: {"model": irrigation_model(0.9, optimizer="adam", loss="binary_crossentropy")},
+        "compile",
+        NO_METRICS,
+    ),
+    "meteor_mae": (
+        "meteor_orbit",
+        lambda: {"model": compiled(dense(1, inputs=1), optimizer="adam", loss="mae")},
+        "compile",
+        LOSS_MESSAGE.format("mse", "mean_absolute_error"),
+    ),
+    # Keras rounds its float32 probabilities; a probability within 0.001 of 0.5 may round
+    # either way, so the rounding of 0.5004 to 0 is accepted.
+    "irrigation_rounded_near_a_half": (
+        "irrigation",
+        lambda: {
+            "model": irrigation_model(0.5004),
+            "preds_rounded": np.zeros((5, 3)),
+            "sensors_test": READINGS,
+        },
+        "rounded_predictions",
+        None,
+    ),
+    "irrigation_two_rows_differ": (
+        "irrigation",
+        lambda: {
+            "model": irrigation_model(0.9),
+            "preds_rounded": ONES_BUT_TWO_ROWS,
+            "sensors_test": READINGS,
+        },
+        "rounded_predictions",
+        "`preds_rounded` differs from your model's rounded predictions in 2 of its 5 rows. "
+        "Use `np.round(model.predict(sensors_test))` after training.",
+    ),
+    # preds_rounded came from an earlier model; `model` was then rebuilt for 19 inputs.
+    "irrigation_rebuilt_model": (
+        "irrigation",
+        lambda: {
+            "model": irrigation_model(0.9, inputs=19),
+            "preds_rounded": np.ones((5, 3)),
+            "sensors_test": READINGS,
+        },
+        "rounded_predictions",
+        "Your model takes 19 inputs, but each test example has 20. "
+        "Check the input shape of your first Dense layer.",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADER_CASES))
+def test_a_graders_own_settings_decide_its_check(tmp_path, name):
+    exercise_id, variables, check, message = GRADER_CASES[name]
+    result = grade_variables(variables(), exercise_id, tmp_path)
+    outcome = next(c for c in result.checks if c.name == check)
+    if message is None:
+        assert outcome.passed, outcome.feedback
+    else:
+        assert (outcome.passed, outcome.feedback) == (False, message)
 
 
 def test_shared_checks_pass_on_what_they_measure(tmp_path):
