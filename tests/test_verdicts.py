@@ -359,19 +359,19 @@ NO_METRICS = (
 )
 # What an exercise's grader passes to the shared checks (the loss and metrics it expects, the
 # word for one example, the rounding tolerance), tested through the grader on a notebook's
-# variables given directly: (exercise, variables(), check, its exact message, or None: passes).
+# variables given directly: (exercise, variables(), check, (passed, its exact feedback)).
 GRADER_CASES = {
     "dollar_bills_mse": (
         "dollar_bills",
         lambda: {"model": compiled(dense(1, inputs=4), optimizer="sgd", loss="mse", metrics=["accuracy"])},
         "compile",
-        LOSS_MESSAGE.format("binary_crossentropy", "mean_squared_error"),
+        (False, LOSS_MESSAGE.format("binary_crossentropy", "mean_squared_error")),
     ),
     "dollar_bills_no_metrics": (
         "dollar_bills",
         lambda: {"model": compiled(dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy")},
         "compile",
-        NO_METRICS,
+        (False, NO_METRICS),
     ),
     "darts_binary_loss": (
         "darts",
@@ -381,13 +381,13 @@ GRADER_CASES = {
             )
         },
         "compile",
-        LOSS_MESSAGE.format("categorical_crossentropy", "binary_crossentropy"),
+        (False, LOSS_MESSAGE.format("categorical_crossentropy", "binary_crossentropy")),
     ),
     "darts_no_metrics": (
         "darts",
         lambda: {"model": compiled(dense(4, inputs=2), optimizer="adam", loss="categorical_crossentropy")},
         "compile",
-        NO_METRICS,
+        (False, NO_METRICS),
     ),
     "irrigation_categorical_loss": (
         "irrigation",
@@ -397,19 +397,19 @@ GRADER_CASES = {
             )
         },
         "compile",
-        LOSS_MESSAGE.format("binary_crossentropy", "categorical_crossentropy"),
+        (False, LOSS_MESSAGE.format("binary_crossentropy", "categorical_crossentropy")),
     ),
     "irrigation_no_metrics": (
         "irrigation",
         lambda: {"model": irrigation_model(0.9, optimizer="adam", loss="binary_crossentropy")},
         "compile",
-        NO_METRICS,
+        (False, NO_METRICS),
     ),
     "meteor_mae": (
         "meteor_orbit",
         lambda: {"model": compiled(dense(1, inputs=1), optimizer="adam", loss="mae")},
         "compile",
-        LOSS_MESSAGE.format("mse", "mean_absolute_error"),
+        (False, LOSS_MESSAGE.format("mse", "mean_absolute_error")),
     ),
     # Keras rounds its float32 probabilities; a probability within 0.001 of 0.5 may round
     # either way, so the rounding of 0.5004 to 0 is accepted.
@@ -421,7 +421,11 @@ GRADER_CASES = {
             "sensors_test": READINGS,
         },
         "rounded_predictions",
-        None,
+        (
+            True,
+            "`preds_rounded` has shape (5, 3), holds only 0 and 1, and is your model's rounded "
+            "predictions for sensors_test.",
+        ),
     ),
     "irrigation_two_rows_differ": (
         "irrigation",
@@ -431,8 +435,38 @@ GRADER_CASES = {
             "sensors_test": READINGS,
         },
         "rounded_predictions",
-        "`preds_rounded` differs from your model's rounded predictions in 2 of its 5 rows. "
-        "Use `np.round(model.predict(sensors_test))` after training.",
+        (
+            False,
+            "`preds_rounded` differs from your model's rounded predictions in 2 of its 5 rows. "
+            "Use `np.round(model.predict(sensors_test))` after training.",
+        ),
+    ),
+    # The meteor's orbits flattened (a realistic `.flatten()` or `.ravel()` after predicting).
+    "meteor_twenty_flat": (
+        "meteor_orbit",
+        lambda: {"twenty_min_orbit": np.zeros(21), "eighty_min_orbit": np.zeros((81, 1))},
+        "orbit_shapes",
+        (
+            False,
+            "`twenty_min_orbit` should have shape (21, 1), one prediction per minute; yours has shape "
+            "(21,). Predict with `model.predict(np.arange(-10, 11))`.",
+        ),
+    ),
+    "meteor_eighty_flat": (
+        "meteor_orbit",
+        lambda: {"twenty_min_orbit": np.zeros((21, 1)), "eighty_min_orbit": np.zeros(81)},
+        "orbit_shapes",
+        (
+            False,
+            "`eighty_min_orbit` should have shape (81, 1), one prediction per minute; yours has shape "
+            "(81,). Predict with `model.predict(np.arange(-40, 41))`.",
+        ),
+    ),
+    "meteor_orbit_shapes": (
+        "meteor_orbit",
+        lambda: {"twenty_min_orbit": np.zeros((21, 1)), "eighty_min_orbit": np.zeros((81, 1))},
+        "orbit_shapes",
+        (True, "`twenty_min_orbit` has shape (21, 1) and `eighty_min_orbit` has shape (81, 1)."),
     ),
     # preds_rounded came from an earlier model; `model` was then rebuilt for 19 inputs.
     "irrigation_rebuilt_model": (
@@ -443,21 +477,21 @@ GRADER_CASES = {
             "sensors_test": READINGS,
         },
         "rounded_predictions",
-        "Your model takes 19 inputs, but each test example has 20. "
-        "Check the input shape of your first Dense layer.",
+        (
+            False,
+            "Your model takes 19 inputs, but each test example has 20. "
+            "Check the input shape of your first Dense layer.",
+        ),
     ),
 }
 
 
 @pytest.mark.parametrize("name", list(GRADER_CASES))
 def test_a_graders_own_settings_decide_its_check(tmp_path, name):
-    exercise_id, variables, check, message = GRADER_CASES[name]
+    exercise_id, variables, check, expected = GRADER_CASES[name]
     result = grade_variables(variables(), exercise_id, tmp_path)
     outcome = next(c for c in result.checks if c.name == check)
-    if message is None:
-        assert outcome.passed, outcome.feedback
-    else:
-        assert (outcome.passed, outcome.feedback) == (False, message)
+    assert (outcome.passed, outcome.feedback) == expected
 
 
 def test_shared_checks_pass_on_what_they_measure(tmp_path):
