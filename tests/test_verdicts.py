@@ -468,6 +468,17 @@ GRADER_CASES = {
         "orbit_shapes",
         (True, "`twenty_min_orbit` has shape (21, 1) and `eighty_min_orbit` has shape (81, 1)."),
     ),
+    # twenty_min_orbit came from an earlier model; `model` was then rebuilt for 2 inputs.
+    "meteor_rebuilt_model": (
+        "meteor_orbit",
+        lambda: {"model": dense(1, inputs=2), "twenty_min_orbit": np.zeros((21, 1))},
+        "twenty_min_orbit",
+        (
+            False,
+            "Your model takes 2 inputs, but each minute has 1. "
+            "Check the input shape of your first Dense layer.",
+        ),
+    ),
     # preds_rounded came from an earlier model; `model` was then rebuilt for 19 inputs.
     "irrigation_rebuilt_model": (
         "irrigation",
@@ -492,6 +503,34 @@ def test_a_graders_own_settings_decide_its_check(tmp_path, name):
     result = grade_variables(variables(), exercise_id, tmp_path)
     outcome = next(c for c in result.checks if c.name == check)
     assert (outcome.passed, outcome.feedback) == expected
+
+
+def ten_t():
+    """A meteor model that predicts 10t for minute t."""
+    model = dense(1, inputs=1)
+    model.set_weights([np.array([[10.0]]), np.array([0.0])])
+    return model
+
+
+# The grader computes the model's orbit in float64, Keras in float32: twenty_min_orbit is the
+# model's prediction when it lies within 0.1% or 0.01 of the grader's (np.allclose).
+ORBITS_OF_10T = {
+    "within_0.1%": (lambda own: own * 1.0008, True),
+    "0.005_off": (lambda own: own + 0.005, True),
+    "0.5_off": (lambda own: own + 0.5, False),
+    "half_as_much_again": (lambda own: own * 1.5, False),
+}
+
+
+@pytest.mark.parametrize("name", list(ORBITS_OF_10T))
+def test_twenty_min_orbit_is_the_models_within_float_tolerance(tmp_path, name):
+    orbit_of, is_the_models = ORBITS_OF_10T[name]
+    own = 10.0 * np.arange(-10, 11).reshape(-1, 1)
+    result = grade_variables({"model": ten_t(), "twenty_min_orbit": orbit_of(own)}, "meteor_orbit", tmp_path)
+    feedback = next(c.feedback for c in result.checks if c.name == "twenty_min_orbit")
+    # 10t is far from t², so an orbit taken for the model's fails on its distance instead.
+    assert feedback.startswith("Your twenty-minute orbit is on average") == is_the_models, feedback
+    assert ("is not what your model predicts" in feedback) != is_the_models, feedback
 
 
 def test_shared_checks_pass_on_what_they_measure(tmp_path):
