@@ -28,7 +28,7 @@ from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
 from keras_course.course.config import load_course
 from keras_course.course.data import heldout
-from keras_course.course.paths import SOLUTIONS, grader_file
+from keras_course.course.paths import DATASETS, SOLUTIONS, grader_file
 from keras_course.grade.notebook_checks import export_run
 from keras_course.run.runner import CellError, RunResult
 from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
@@ -347,6 +347,29 @@ def irrigation_model(probability: float, inputs: int = 20, **settings):
     return model
 
 
+# Five throws, and a darts model whose outputs are x, -x, y and 0.5: it picks competitors 0, 1,
+# 2, 3 and 2 for them.
+THROWS = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.2, 0.1], [0.0, 0.6]])
+
+
+def darts_model():
+    model = dense(4, inputs=2)
+    model.set_weights([np.array([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]), np.array([0, 0, 0, 0.5])])
+    return model
+
+
+def darts_encoded() -> dict:
+    """The darts notebook's encoding, done right."""
+    darts = pd.read_csv(DATASETS / "darts.csv")
+    darts.competitor = pd.Categorical(darts.competitor).codes
+    coordinates = darts.drop(["competitor"], axis=1)
+    return {
+        "darts": darts,
+        "coordinates": coordinates,
+        "competitors": keras.utils.to_categorical(darts.competitor),
+    }
+
+
 READINGS = np.random.default_rng(0).normal(size=(5, 20))  # five rows of sensor readings
 ONES_BUT_TWO_ROWS = np.array([[1, 1, 1], [0, 1, 1], [1, 1, 1], [1, 1, 0], [1, 1, 1]])
 LOSS_MESSAGE = (
@@ -467,6 +490,41 @@ GRADER_CASES = {
         lambda: {"twenty_min_orbit": np.zeros((21, 1)), "eighty_min_orbit": np.zeros((81, 1))},
         "orbit_shapes",
         (True, "`twenty_min_orbit` has shape (21, 1) and `eighty_min_orbit` has shape (81, 1)."),
+    ),
+    # preds_chosen came from an earlier model; `model` was then rebuilt for 3 inputs.
+    "darts_rebuilt_model": (
+        "darts",
+        lambda: {"model": dense(4, inputs=3), "coords_small_test": THROWS, "preds_chosen": np.zeros(5)},
+        "predictions",
+        (
+            False,
+            "Your model takes 3 inputs, but each throw has 2. "
+            "Check the input shape of your first Dense layer.",
+        ),
+    ),
+    "darts_predictions": (
+        "darts",
+        lambda: {
+            "model": darts_model(),
+            "coords_small_test": THROWS,
+            "preds_chosen": np.array([0, 1, 2, 3, 2]),
+        },
+        "predictions",
+        (
+            True,
+            "`preds_chosen` is [0, 1, 2, 3, 2]: for each throw of coords_small_test, the competitor "
+            "your model gives the largest probability.",
+        ),
+    ),
+    "darts_encoding": (
+        "darts",
+        darts_encoded,
+        "encoding",
+        (
+            True,
+            "`darts.competitor` holds the codes [0, 1, 2, 3], `coordinates` has the columns xCoord, "
+            "yCoord, and `competitors` is one-hot with shape (800, 4).",
+        ),
     ),
     # twenty_min_orbit came from an earlier model; `model` was then rebuilt for 2 inputs.
     "meteor_rebuilt_model": (
