@@ -347,6 +347,18 @@ def irrigation_model(probability: float, inputs: int = 20, **settings):
     return model
 
 
+# Four bank notes, and a model that calls a note fake when its first feature is positive: it is
+# right about three of them.
+NOTES_4 = np.array([[1.0, 0, 0, 0], [-1.0, 0, 0, 0], [2.0, 0, 0, 0], [-2.0, 0, 0, 0]])
+LABELS = np.array([1, 0, 0, 0])
+
+
+def bill_model():
+    model = dense(1, inputs=4, activation="sigmoid")
+    model.set_weights([np.array([[5.0], [0], [0], [0]]), np.array([0.0])])
+    return model
+
+
 # Five throws, and a darts model whose outputs are x, -x, y and 0.5: it picks competitors 0, 1,
 # 2, 3 and 2 for them.
 THROWS = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.2, 0.1], [0.0, 0.6]])
@@ -490,6 +502,33 @@ GRADER_CASES = {
         lambda: {"twenty_min_orbit": np.zeros((21, 1)), "eighty_min_orbit": np.zeros((81, 1))},
         "orbit_shapes",
         (True, "`twenty_min_orbit` has shape (21, 1) and `eighty_min_orbit` has shape (81, 1)."),
+    ),
+    # accuracy taken from a comparison instead of from evaluate.
+    "dollar_bills_accuracy_a_bool": (
+        "dollar_bills",
+        lambda: {"model": bill_model(), "accuracy": True, "X_test": NOTES_4, "y_test": LABELS},
+        "accuracy_variable",
+        (
+            False,
+            "`accuracy` should be a number; yours is a bool. Take the second item of what "
+            "evaluate returns: `model.evaluate(X_test, y_test)[1]`.",
+        ),
+    ),
+    "dollar_bills_rebuilt_model": (
+        "dollar_bills",
+        lambda: {"model": dense(1, inputs=3), "accuracy": 0.75, "X_test": NOTES_4, "y_test": LABELS},
+        "accuracy_variable",
+        (
+            False,
+            "Your model takes 3 inputs, but each bank note has 4. "
+            "Check the input shape of your first Dense layer.",
+        ),
+    ),
+    "dollar_bills_accuracy": (
+        "dollar_bills",
+        lambda: {"model": bill_model(), "accuracy": 0.745, "X_test": NOTES_4, "y_test": LABELS},
+        "accuracy_variable",
+        (True, "`accuracy` is 0.745, and your model's accuracy on X_test is 0.750."),
     ),
     # preds_chosen came from an earlier model; `model` was then rebuilt for 3 inputs.
     "darts_rebuilt_model": (
