@@ -370,6 +370,19 @@ def darts_model():
     return model
 
 
+def darts_names(dtype) -> dict:
+    """The darts notebook with the competitors' names kept, of this dtype."""
+    darts = pd.read_csv(DATASETS / "darts.csv")
+    darts.competitor = darts.competitor.astype(dtype)
+    return {"darts": darts}
+
+
+STILL_NAMES = (
+    "`darts.competitor` still holds names, not numbers. After making it categorical, replace it "
+    "by its codes: `darts.competitor = darts.competitor.cat.codes`."
+)
+
+
 def darts_encoded() -> dict:
     """The darts notebook's encoding, done right."""
     darts = pd.read_csv(DATASETS / "darts.csv")
@@ -554,6 +567,19 @@ GRADER_CASES = {
             "`preds_chosen` is [0, 1, 2, 3, 2]: for each throw of coords_small_test, the competitor "
             "your model gives the largest probability.",
         ),
+    ),
+    # The names left in place, as pandas 2 reads them (object) and after convert_dtypes (string).
+    "darts_names_as_objects": (
+        "darts",
+        lambda: darts_names(object),
+        "encoding",
+        (False, STILL_NAMES),
+    ),
+    "darts_names_as_strings": (
+        "darts",
+        lambda: darts_names("string"),
+        "encoding",
+        (False, STILL_NAMES),
     ),
     "darts_encoding": (
         "darts",
