@@ -581,6 +581,20 @@ GRADER_CASES = {
         "encoding",
         (False, STILL_NAMES),
     ),
+    "darts_wrong_picks": (
+        "darts",
+        lambda: {
+            "model": darts_model(),
+            "coords_small_test": THROWS,
+            "preds_chosen": np.array([3, 1, 2, 3, 2]),
+        },
+        "predictions",
+        (
+            False,
+            "`preds_chosen` is [3, 1, 2, 3, 2], but the largest probabilities of your model's "
+            "predictions are at [0, 1, 2, 3, 2]. Pick each with `np.argmax(pred)`.",
+        ),
+    ),
     "darts_encoding": (
         "darts",
         darts_encoded,
