@@ -15,7 +15,7 @@ from pathlib import Path
 import keras  # a dependency of the course: its absence is a failure, not a skip
 import numpy as np
 import pytest
-from keras_course.artifacts.saved_model import read_saved_model
+from keras_course.artifacts.saved_model import ACTIVATIONS, read_saved_model
 from keras_course.artifacts.submission import Submission
 from keras_course.checks import shared
 from keras_course.checks.feedback import CheckFailed
@@ -77,6 +77,17 @@ def test_numpy_forward_pass_matches_keras(tmp_path):
     x = np.random.default_rng(0).uniform(-1, 1, (50, 2)).astype("float32")
     ours = saved(tmp_path, model).predict(x)
     np.testing.assert_allclose(ours, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_each_activation_the_grader_computes_matches_keras(tmp_path, activation):
+    """Over outputs from -6 to 6: a grader's sigmoid scaled or shifted would still round the
+    same at 0.5, so only the probabilities themselves tell it apart."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(3, activation=activation)])
+    model.set_weights([np.array([[1.0, 2.0, -3.0]]), np.array([0.0, 0.5, -0.5])])
+    x = np.linspace(-2, 2, 9, dtype="float32").reshape(-1, 1)
+    ours = saved(tmp_path, model).predict(x)
+    np.testing.assert_allclose(ours, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_softmax_of_far_apart_outputs_matches_keras(tmp_path):
