@@ -58,14 +58,11 @@ demo: data
 
 # The longest tests start first (tests/conftest.py); with worksteal, the other worker takes
 # over what is queued behind them.
-# Three test processes on two cores: the tests wait on kernels, nbgrader's commands and
-# subprocesses much of the time, so two left about 45% of the CPU idle.
-TEST_PROCESSES ?= 3
 test: install
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal -p no:cacheprovider -m "not training"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider -m "not training"
 
 test-all: install
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider
 
 # Mutation testing of the grading logic against the fast tests (not part of `make test`: it takes
 # long). mutmut runs in $(MUTATE), where src/ links to graders/ (pyproject.toml [tool.mutmut]

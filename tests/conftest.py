@@ -60,7 +60,7 @@ def failed_checks(result) -> set[str]:
     return {c.name for c in result.checks if not c.passed}
 
 
-# The longest runs start first, so that the workers end together. test_learner_install.py is
+# The longest runs start first, so that both workers end together. test_learner_install.py is
 # not among them: it shares the learner venv that the walk-through builds at its start, and
 # would only wait for it there.
 FIRST = {
