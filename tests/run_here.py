@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -77,7 +78,9 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
     return grade_variables(namespace, exercise_id, folder, errors)
 
 
-def grade_variables(namespace: dict, exercise_id: str, folder: Path, errors: list[CellError] = ()) -> Result:
+def grade_variables(
+    namespace: dict, exercise_id: str, folder: Path, errors: Sequence[CellError] = ()
+) -> Result:
     """Grade what a notebook for exercise_id left in namespace: exported into folder/artifacts as
     a kernel exports it, then graded by the exercise's pytest grader."""
     variables = load_course().exercise(exercise_id).variables

@@ -329,7 +329,7 @@ def test_reading_a_variable_back_fails_with_its_message(tmp_path, name):
     assert_branches_reached(f"read:{name}", {None: message})
 
 
-def irrigation_model(probability: float, inputs: int = 20, **settings):
+def irrigation_model(probability: float, inputs: int = 20):
     """The irrigation network with every weight zero but the output biases: it gives each parcel
     this probability for every reading."""
     model = keras.Sequential(
@@ -338,9 +338,6 @@ def irrigation_model(probability: float, inputs: int = 20, **settings):
             keras.layers.Dense(64, activation="relu"),
             keras.layers.Dense(3, activation="sigmoid"),
         ]
-    )
-    model.compile(
-        **(settings or {"optimizer": "adam", "loss": "binary_crossentropy", "metrics": ["accuracy"]})
     )
     logit = np.log(probability / (1 - probability))
     model.set_weights([np.zeros((inputs, 64)), np.zeros(64), np.zeros((64, 3)), np.full(3, logit)])
@@ -440,8 +437,8 @@ GRADER_CASES = {
     "irrigation_categorical_loss": (
         "irrigation",
         lambda: {
-            "model": irrigation_model(
-                0.9, optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"]
+            "model": compiled(
+                irrigation_model(0.9), optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"]
             )
         },
         "compile",
@@ -449,7 +446,7 @@ GRADER_CASES = {
     ),
     "irrigation_no_metrics": (
         "irrigation",
-        lambda: {"model": irrigation_model(0.9, optimizer="adam", loss="binary_crossentropy")},
+        lambda: {"model": compiled(irrigation_model(0.9), optimizer="adam", loss="binary_crossentropy")},
         "compile",
         (False, NO_METRICS),
     ),
