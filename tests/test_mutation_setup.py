@@ -63,6 +63,7 @@ def collection() -> dict:
         text=True,
         timeout=300,
     )
+    assert run.returncode == 0 and run.stdout.strip(), run.stdout[-2000:] + run.stderr[-2000:]
     found = json.loads(run.stdout.strip().splitlines()[-1])
     assert found["code"] == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return found
