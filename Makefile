@@ -21,7 +21,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install sandbox demo test test-all mutate mutate-more mutate-run course bench lint format stubs data calibrate dist clean
+.PHONY: install sandbox demo test test-all mutate mutate-more course bench lint format stubs data calibrate dist clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
 # jsonschema imports rfc3987-syntax where it is installed (jupyter-events asks for it), which
@@ -72,6 +72,12 @@ test-all: install
 # or patterns, e.g. make mutate MUTANTS='keras_course.checks.shared.x_expect_compile*'.
 MUTATE := .cache/mutate
 MUTANTS ?=
+define MUTATE_RUN
+cd $(MUTATE) && MPLBACKEND=Agg $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+cd $(MUTATE) && $(BIN)/mutmut results
+cd $(MUTATE) && $(BIN)/mutmut export-cicd-stats >/dev/null
+$(BIN)/python tests/mutation_score.py $(MUTATE)/mutants/mutmut-cicd-stats.json
+endef
 GRADERS_SUM = find graders -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum | sha256sum
 mutate: data
 	rm -rf $(MUTATE)
@@ -80,7 +86,7 @@ mutate: data
 	for f in pyproject.toml course.toml datasets exercises solutions tests; do ln -s ../../$$f $(MUTATE)/$$f; done
 	ln -s src $(MUTATE)/mutants/graders
 	$(GRADERS_SUM) > $(MUTATE)/graders.sum
-	$(MAKE) --no-print-directory mutate-run
+	$(MUTATE_RUN)
 
 # Go on with a run that stopped (mutmut keeps every verdict in $(MUTATE)): the mutants not tested
 # yet, and those named in MUTANTS again, against the tests as they are now. The graders must be
@@ -88,13 +94,7 @@ mutate: data
 mutate-more: data
 	@$(GRADERS_SUM) | cmp -s - $(MUTATE)/graders.sum || \
 	  { echo "keras-course: graders/ changed since make mutate began, or it never ran: run make mutate"; exit 2; }
-	$(MAKE) --no-print-directory mutate-run
-
-mutate-run:
-	cd $(MUTATE) && MPLBACKEND=Agg $(BIN)/mutmut run --max-children 2 $(MUTANTS)
-	cd $(MUTATE) && $(BIN)/mutmut results
-	cd $(MUTATE) && $(BIN)/mutmut export-cicd-stats >/dev/null
-	$(BIN)/python tests/mutation_score.py $(MUTATE)/mutants/mutmut-cicd-stats.json
+	$(MUTATE_RUN)
 
 # The nbgrader course directory of the README's walk-through, with every assignment generated.
 course: data
