@@ -142,7 +142,10 @@ def test_the_same_results_as_the_local_pool(client, tmp_path):
     assert str(broken) in graded["cy"].error
     threads = client.run(lambda: os.environ.get("OMP_NUM_THREADS"))  # not the nanny's 1
     assert set(threads.values()) == {os.environ.get("OMP_NUM_THREADS")}
-    sent = client.run(lambda: os.environ.get(DATASETS_ENV))
+    # A worker gets the data with its first task: the tasks of this small batch may all go to one
+    # worker, and a worker that graded nothing has none. Every worker that graded reads the files.
+    sent = {w: f for w, f in client.run(lambda: os.environ.get(DATASETS_ENV)).items() if f is not None}
+    assert sent, "no worker got the data files"
     assert all(Path(folder, "heldout", "darts.csv").is_file() for folder in sent.values()), sent
 
 
