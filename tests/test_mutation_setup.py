@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def collection() -> dict:
     run = subprocess.run(
         [sys.executable, "-c", COLLECT_IN_A_FRESH_PROCESS, *MUTMUT["pytest_add_cli_args_test_selection"]],
         cwd=ROOT,
+        env={**os.environ, "MUTANT_UNDER_TEST": "test_darts.x_test_layers__mutmut_1"},  # as in a mutant's run
         capture_output=True,
         text=True,
         timeout=300,
@@ -75,6 +77,13 @@ def test_mutmut_runs_the_fast_tests_of_the_grading_logic(collection):
     assert [i for i in items if {"notebook", "training"} & set(i["markers"])] == []
     assert [i for i in items if "trains_long" in i["name"]] == []
     assert len(items) > 100
+
+
+def test_a_mutants_tests_run_cheapest_first(collection):
+    """mutmut stops a mutant's run at its first failing test: the tests that read a model, then
+    those that grade set variables, then those that run notebooks."""
+    files = [item["file"] for item in collection["items"]]
+    assert files == sorted(files, key=["test_saved_model.py", "test_verdicts.py", "test_grading.py"].index)
 
 
 def test_collecting_the_mutation_tests_starts_no_tensorflow_threads(collection):
