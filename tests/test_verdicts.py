@@ -356,6 +356,16 @@ def bill_model():
     return model
 
 
+def undecided_bills() -> dict:
+    """A bank-note model that gives every note a probability of exactly 0.5, with the accuracy
+    that Keras's evaluate reports for it (which counts 0.5 as genuine)."""
+    model = dense(1, inputs=4, activation="sigmoid")
+    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    model.set_weights([np.zeros((4, 1)), np.zeros(1)])
+    accuracy = model.evaluate(NOTES_4, LABELS, verbose=0)[1]
+    return {"model": model, "accuracy": accuracy, "X_test": NOTES_4, "y_test": LABELS}
+
+
 # Five throws, and a darts model whose outputs are x, -x, y and 0.5: it picks competitors 0, 1,
 # 2, 3 and 2 for them.
 THROWS = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.2, 0.1], [0.0, 0.6]])
@@ -539,6 +549,19 @@ GRADER_CASES = {
         lambda: {"model": bill_model(), "accuracy": 0.745, "X_test": NOTES_4, "y_test": LABELS},
         "accuracy_variable",
         (True, "`accuracy` is 0.745, and your model's accuracy on X_test is 0.750."),
+    ),
+    # y_test taken as a one-column table (`banknotes[["class"]]`), which evaluate accepts too.
+    "dollar_bills_labels_as_a_column": (
+        "dollar_bills",
+        lambda: {"model": bill_model(), "accuracy": 0.745, "X_test": NOTES_4, "y_test": LABELS[:, None]},
+        "accuracy_variable",
+        (True, "`accuracy` is 0.745, and your model's accuracy on X_test is 0.750."),
+    ),
+    "dollar_bills_undecided_model": (
+        "dollar_bills",
+        undecided_bills,
+        "accuracy_variable",
+        (True, "`accuracy` is 0.750, and your model's accuracy on X_test is 0.750."),
     ),
     # preds_chosen came from an earlier model; `model` was then rebuilt for 3 inputs.
     "darts_rebuilt_model": (
