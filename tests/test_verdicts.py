@@ -176,6 +176,11 @@ UNIT_CASES = {
         lambda m: shared.predictions(m, NOTES, 1, "bank note"),
         "The grader cannot compute your model's predictions: layer 1 is a BatchNormalization",
     ),
+    "unknown_activation": (
+        lambda: dense(1, inputs=4, activation="selu"),
+        lambda m: shared.predictions(m, NOTES, 1, "bank note"),
+        "the grader cannot compute the activation 'selu'.",
+    ),
     "nan_weights": (
         lambda: with_nan(dense(1, inputs=4, activation="sigmoid")),
         lambda m: heldout_measure("dollar_bills", m),
