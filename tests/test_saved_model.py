@@ -79,6 +79,21 @@ def test_numpy_forward_pass_matches_keras(tmp_path):
     np.testing.assert_allclose(ours, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
 
 
+def test_a_flat_array_is_one_input_per_example_as_in_keras(tmp_path):
+    """The meteor notebook predicts with `model.predict(np.arange(-10, 11))`: whole minutes, one
+    per example, in a flat array."""
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(2, activation="relu"), keras.layers.Dense(1)]
+    )
+    model.set_weights(
+        [np.array([[1.0, -2.0]]), np.array([0.5, 1.0]), np.array([[3.0], [1.0]]), np.array([0.25])]
+    )
+    minutes = np.arange(-10, 11)
+    ours = saved(tmp_path, model).predict(minutes)
+    assert ours.shape == (21, 1)
+    np.testing.assert_allclose(ours, model.predict(minutes, verbose=0), rtol=1e-6)
+
+
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_each_activation_the_grader_computes_matches_keras(tmp_path, activation):
     """Over outputs from -6 to 6: a grader's sigmoid scaled or shifted would still round the
