@@ -170,6 +170,8 @@ def test_unbuilt_and_uncompiled_model_fail_with_their_own_messages(tmp_path):
         shared.expect_parameters(read, 13)
     with pytest.raises(CheckFailed, match="was not compiled"):
         shared.expect_compile(read, "adam", "mse")
+    with pytest.raises(CourseError, match="^the model was never built, so it has no weights$"):
+        read.predict(np.zeros((1, 2)))
 
 
 def test_a_built_model_that_was_not_compiled_says_so(tmp_path):
