@@ -757,3 +757,27 @@ def test_reference_passes_with_feedback_stating_what_was_measured(tmp_path, exer
     assert result.error is None and result.cell_errors == []
     assert failed_checks(result) == set()
     assert_pass_feedback_is_measured(result, tmp_path / "artifacts")
+
+
+# A pytest plugin that a learner's or a CI machine's environment may hold beside the course,
+# installed the way pip installs one (an entry point in the pytest11 group): it would run no check.
+FOREIGN_PLUGIN = """
+def pytest_collection_modifyitems(items):
+    items.clear()
+"""
+
+
+def test_a_pytest_plugin_installed_beside_the_course_does_not_change_a_grade(tmp_path, monkeypatch):
+    """The grader loads the course's own plugin only: pytest-randomly, pytest-cov or any other
+    plugin in the same environment does not change how a notebook is graded."""
+    site = tmp_path / "site"
+    dist_info = site / "foreign_plugin-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: foreign-plugin\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text("[pytest11]\nforeign = foreign_plugin\n")
+    (site / "foreign_plugin.py").write_text(FOREIGN_PLUGIN)
+    monkeypatch.syspath_prepend(site)
+    source = (SOLUTIONS / "hello_nets.ipynb").read_text(encoding="utf-8")
+    result = grade_here(source, "hello_nets", tmp_path / "graded")
+    assert failed_checks(result) == set()
+    assert result.score == result.max_score == COURSE.exercise("hello_nets").max_score
