@@ -78,22 +78,22 @@ cd $(MUTATE) && $(BIN)/mutmut results
 cd $(MUTATE) && $(BIN)/mutmut export-cicd-stats >/dev/null
 $(BIN)/python tests/mutation_score.py $(MUTATE)/mutants/mutmut-cicd-stats.json
 endef
-GRADERS_SUM = find graders -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum | sha256sum
+MUTATED_SUM = $(BIN)/python tests/mutation_score.py --mutated-sum
 mutate: data
 	rm -rf $(MUTATE)
 	mkdir -p $(MUTATE)/mutants
 	ln -s ../../graders $(MUTATE)/src
 	for f in pyproject.toml course.toml datasets exercises solutions tests; do ln -s ../../$$f $(MUTATE)/$$f; done
 	ln -s src $(MUTATE)/mutants/graders
-	$(GRADERS_SUM) > $(MUTATE)/graders.sum
+	$(MUTATED_SUM) > $(MUTATE)/mutated.sum
 	$(MUTATE_RUN)
 
 # Go on with a run that stopped (mutmut keeps every verdict in $(MUTATE)): the mutants not tested
-# yet, and those named in MUTANTS again, against the tests as they are now. The graders must be
-# as they were when `make mutate` began, else the verdicts kept are of other code.
+# yet, and those named in MUTANTS again, against the tests as they are now. The files mutmut
+# mutates must be as they were when `make mutate` began, else the verdicts kept are of other code.
 mutate-more: data
-	@$(GRADERS_SUM) | cmp -s - $(MUTATE)/graders.sum || \
-	  { echo "keras-course: graders/ changed since make mutate began, or it never ran: run make mutate"; exit 2; }
+	@$(MUTATED_SUM) | cmp -s - $(MUTATE)/mutated.sum || \
+	  { echo "keras-course: the mutated files changed since make mutate began, or it never ran: run make mutate"; exit 2; }
 	$(MUTATE_RUN)
 
 # The nbgrader course directory of the README's walk-through, with every assignment generated.

@@ -4,13 +4,22 @@ The ratio is mutmut's own score over the mutants that this run tested: those tha
 killed (or that ran past mutmut's time limit) among all that got a verdict. Mutants that a
 restricted run (MUTANTS=...) left out are counted apart. Exits 1 below GOAL, so `make mutate`
 fails then. Usage: python tests/mutation_score.py mutants/mutmut-cicd-stats.json
+
+With --mutated-sum instead, it prints a sha256 of the files that mutmut mutates (pyproject.toml
+`[tool.mutmut] only_mutate`), by which `make mutate-more` knows that they are as they were when
+the run began.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
+
+from keras_course.course.config import tomllib  # tomli on Python 3.10
+
+ROOT = Path(__file__).resolve().parent.parent
 
 GOAL = 0.90
 CAUGHT = ("killed", "timeout")
@@ -36,5 +45,18 @@ def main(path: str) -> int:
     return 0 if tested and ratio >= GOAL else 1
 
 
+def mutated_sum() -> str:
+    """A sha256 over the names and contents of the files mutmut mutates, below graders/."""
+    mutmut = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    digest = hashlib.sha256()
+    for pattern in mutmut["only_mutate"]:  # src/ is graders/ (see `make mutate`)
+        for path in sorted(ROOT.glob("graders/" + pattern.removeprefix("src/"))):
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--mutated-sum"]:
+        print(mutated_sum())
+        sys.exit(0)
     sys.exit(main(sys.argv[1]))

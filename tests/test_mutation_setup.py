@@ -11,9 +11,11 @@ import fnmatch
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
+import mutation_score
 import pytest
 from keras_course.course.config import tomllib
 from keras_course.course.paths import GRADERS, ROOT
@@ -100,3 +102,17 @@ def test_make_mutate_is_not_part_of_make_test():
     assert re.search(r"^mutate: ", makefile, flags=re.MULTILINE)
     assert re.search(r"mutmut run --max-children [12]\b", makefile)
     assert "mutate" not in re.search(r"^test: (.*)$", makefile, flags=re.MULTILINE).group(1)
+
+
+def test_mutate_more_goes_on_while_the_mutated_files_are_unchanged(tmp_path, monkeypatch):
+    """`make mutate-more` compares this sum with the one `make mutate` wrote when it began."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(GRADERS, tmp_path / "graders", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(mutation_score, "ROOT", tmp_path)
+    began = mutation_score.mutated_sum()
+    with open(tmp_path / "graders" / "keras_course" / "grade" / "grading.py", "a") as not_mutated:
+        not_mutated.write("# changed\n")
+    assert mutation_score.mutated_sum() == began
+    with open(tmp_path / "graders" / "test_darts.py", "a") as mutated:
+        mutated.write("# changed\n")
+    assert mutation_score.mutated_sum() != began
