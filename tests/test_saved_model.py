@@ -326,6 +326,19 @@ def test_grading_an_exported_model_needs_no_hdf5_or_zip_parser(tmp_path):
     assert out.stdout.split() == [str(darts_like().count_params()), "[]"]
 
 
+@pytest.mark.parametrize("dimension", [2.5, True, "3"], ids=["fraction", "bool", "text"])
+def test_a_shape_of_other_than_whole_numbers_is_no_shape(tmp_path, dimension):
+    """Settings edited by hand: an input shape is read only if it holds whole numbers."""
+    folder, entry = export(tmp_path, small_model())
+    config_file = folder / entry["config"]
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    assert read_saved_model(folder, entry).input_shape == (3,)
+    config["config"]["layers"][0]["config"]["batch_shape"] = [None, dimension]
+    config["config"]["build_input_shape"] = config["build_config"]["input_shape"] = [None, dimension]
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    assert read_saved_model(folder, entry).input_shape is None
+
+
 def test_a_model_entry_without_settings_is_refused(tmp_path):
     folder, entry = export(tmp_path, small_model())
     (folder / entry["config"]).write_text("[1, 2]", encoding="utf-8")
