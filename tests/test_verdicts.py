@@ -164,6 +164,13 @@ UNIT_CASES = {
         lambda m: shared.predictions(m, NOTES, 1, "bank note"),
         "Your model has not been built, so it has no weights to predict with.",
     ),
+    # `Dense(5, input_shape=(None, 3))`: the batch dimension written into the input shape.
+    "batch_dimension_in_input_shape": (
+        lambda: keras.Sequential([keras.Input((None, 3)), keras.layers.Dense(5), keras.layers.Dense(1)]),
+        lambda m: shared.expect_input_shape(m, 3),
+        "Your model should take 3 inputs, with input shape (3,); yours has input shape (None, 3). "
+        "Use `input_shape=(3,)` in your first Dense layer, or `keras.Input(shape=(3,))`.",
+    ),
     "input_width": (
         lambda: dense(1, inputs=3),
         lambda m: shared.predictions(m, NOTES, 1, "bank note"),
