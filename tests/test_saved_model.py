@@ -225,11 +225,17 @@ def test_nan_weights_fail_the_heldout_check(tmp_path):
         heldout_measure("dollar_bills", read)
 
 
-def test_too_many_parameters_in_the_settings_are_refused_before_any_weight_is_read(tmp_path):
-    folder, entry = export(tmp_path, small_model())
+@pytest.mark.parametrize("dropout_first", [False, True], ids=["dense_first", "dropout_first"])
+def test_too_many_parameters_in_the_settings_are_refused_before_any_weight_is_read(tmp_path, dropout_first):
+    """A layer in front that the count passes over (a Dropout) hides nothing."""
+    model = small_model()
+    if dropout_first:
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dropout(0.1), *model.layers])
+    folder, entry = export(tmp_path, model)
     config_file = folder / entry["config"]
     config = json.loads(config_file.read_text(encoding="utf-8"))
-    config["config"]["layers"][1]["config"]["units"] = 100_000_000
+    first_dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+    first_dense["config"]["units"] = 100_000_000
     config_file.write_text(json.dumps(config), encoding="utf-8")
     for weights in folder.glob("*.npy"):
         weights.unlink()  # the refusal comes before the reader looks for them
