@@ -295,6 +295,33 @@ def test_a_weight_file_that_is_a_link_is_not_followed(tmp_path):
     )
 
 
+# Weight files edited by hand, in the export of 3 inputs -> Dense(7) -> Dropout -> Dense(1): the
+# weights must be those that the settings say, for each Dense layer, and across the Dropout.
+FORGED_WEIGHTS = {
+    "input_width": (2, 0, np.zeros((6, 1)), "layer 3's weights take 6 inputs, but 7 come into it"),
+    "bias_width": (0, 1, np.zeros(6), "layer 1 has odd biases"),
+    "third_array": (0, 2, np.zeros(7), "layer 1 has odd biases"),
+    "flat_kernel": (0, 0, np.zeros(21), "layer 1's weights are not a matrix"),
+}
+
+
+@pytest.mark.parametrize("name", list(FORGED_WEIGHTS))
+def test_weights_that_do_not_add_up_are_refused(tmp_path, name):
+    layer, index, array, message = FORGED_WEIGHTS[name]
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(7), keras.layers.Dropout(0.1), keras.layers.Dense(1)]
+    )
+    folder, entry = export(tmp_path, model)
+    files = entry["weights"][layer]
+    if index == len(files):
+        files.append("model__extra.npy")
+        (folder / "manifest.json").write_text(json.dumps({"model": entry}), encoding="utf-8")
+    np.save(folder / files[index], array.astype("float32"))
+    assert (
+        learner_sees(folder) == f"`model` could not be read back: the saved model does not add up: {message}."
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
