@@ -55,7 +55,17 @@ class Lacking:
         return Variant(self.exercise, self.name, edits).apply(text)
 
 
-NO_LAYERS = "Your model has no layers. Add the layers of the instructions"
+NO_LAYERS = (
+    "Your model has no layers. Add the layers of the instructions with `model.add(Dense(...))`; "
+    "if the cell that adds them stopped with an error, fix that first."
+)
+# The second sentence of a message, which says what to do.
+ADD_DENSE = " Add one Dense layer for each layer in the instructions."
+SEE_SUMMARY = " model.summary() lists them by layer: check the units and the input shape."
+NOT_BUILT = (
+    "Your model has not been built, so it has no parameters yet. "
+    "Give the first layer an input shape; then model.summary() shows the count."
+)
 NOT_A_MODEL = "`model` should be a Keras model; yours is a NoneType"
 UNTRAINED = "its accuracy is"  # the untrained classifiers' held-out accuracy is too low
 
@@ -99,10 +109,10 @@ LACKING = [
         ("one_fewer",),
         ((HIDDEN_2, ""),),
         {
-            "layers": "Your model should have 2 Dense layers; yours has 1 layer.",
-            "activations": "Your model should have 2 Dense layers; yours has 1 layer.",
+            "layers": "Your model should have 2 Dense layers; yours has 1 layer." + ADD_DENSE,
+            "activations": "Your model should have 2 Dense layers; yours has 1 layer." + ADD_DENSE,
             "input_shape": "Your model does not know the shape of its input.",
-            "parameters": "Your model has not been built, so it has no parameters yet.",
+            "parameters": NOT_BUILT,
         },
     ),
     Lacking(
@@ -111,9 +121,9 @@ LACKING = [
         ("one_more",),
         ((OUTPUT_1, 'model.add(Dense(10, activation="relu"))\n' + OUTPUT_1),),
         {
-            "layers": "Your model should have 2 Dense layers; yours has 3 layers.",
-            "activations": "Your model should have 2 Dense layers; yours has 3 layers.",
-            "parameters": "Your model should have 41 parameters; yours has 151.",
+            "layers": "Your model should have 2 Dense layers; yours has 3 layers." + ADD_DENSE,
+            "activations": "Your model should have 2 Dense layers; yours has 3 layers." + ADD_DENSE,
+            "parameters": "Your model should have 41 parameters; yours has 151." + SEE_SUMMARY,
         },
     ),
     Lacking(
@@ -131,8 +141,8 @@ LACKING = [
         ("one_fewer",),
         ((SHOWN, ""),),
         {
-            "layers": "Your model should have 2 Dense layers; yours has 1 layer.",
-            "activations": "Your model should have 2 Dense layers; yours has 1 layer.",
+            "layers": "Your model should have 2 Dense layers; yours has 1 layer." + ADD_DENSE,
+            "activations": "Your model should have 2 Dense layers; yours has 1 layer." + ADD_DENSE,
             "input_shape": "Your model does not know the shape of its input.",
             "parameters": "Your model has not been built",
         },
@@ -145,7 +155,7 @@ LACKING = [
         {
             "layers": "yours has 3 layers",
             "activations": "yours has 3 layers",
-            "parameters": "Your model should have 13 parameters; yours has 25.",
+            "parameters": "Your model should have 13 parameters; yours has 25." + SEE_SUMMARY,
         },
     ),
     Lacking(
@@ -190,7 +200,7 @@ LACKING = [
         {
             "layers": "yours has 3 layers",
             "activations": "yours has 3 layers",
-            "parameters": "Your model should have 26 parameters; yours has 56.",
+            "parameters": "Your model should have 26 parameters; yours has 56." + SEE_SUMMARY,
             "hidden_layer_params": "`hidden_layer_params` is 15: you counted the weights",
         },
     ),
@@ -224,8 +234,8 @@ LACKING = [
         ("one_more",),
         ((BILL, BILL + '\nmodel.add(Dense(2, activation="softmax"))'),),
         {
-            "layers": "Your model should have 1 Dense layer; yours has 2 layers.",
-            "activations": "Your model should have 1 Dense layer; yours has 2 layers.",
+            "layers": "Your model should have 1 Dense layer; yours has 2 layers." + ADD_DENSE,
+            "activations": "Your model should have 1 Dense layer; yours has 2 layers." + ADD_DENSE,
             "heldout_accuracy": "Your model gives 2 outputs for each example; it should give 1.",
             # evaluate stops: the labels have one column, the model's output two
             "accuracy_variable": "Your notebook does not define `accuracy`.",
@@ -283,8 +293,8 @@ LACKING = [
         ("one_fewer",),
         ((OUTPUT_1, ""),),
         {
-            "layers": "Your model should have 4 Dense layers; yours has 3 layers.",
-            "activations": "Your model should have 4 Dense layers; yours has 3 layers.",
+            "layers": "Your model should have 4 Dense layers; yours has 3 layers." + ADD_DENSE,
+            "activations": "Your model should have 4 Dense layers; yours has 3 layers." + ADD_DENSE,
             "trained_loss": "Your model gives 50 outputs for each example; it should give 1.",
             "orbit_shapes": "`twenty_min_orbit` should have shape (21, 1), one prediction per minute; "
             "yours has shape (21, 50).",
@@ -297,7 +307,7 @@ LACKING = [
         ("one_more",),
         ((OUTPUT_1, OUTPUT_1 + "\nmodel.add(Dense(2))"),),
         {
-            "layers": "Your model should have 4 Dense layers; yours has 5 layers.",
+            "layers": "Your model should have 4 Dense layers; yours has 5 layers." + ADD_DENSE,
             "activations": "yours has 5 layers",
             "trained_loss": "Your model gives 2 outputs for each example; it should give 1.",
             "orbit_shapes": "yours has shape (21, 2)",
@@ -363,7 +373,7 @@ LACKING = [
             ),
         ),
         {
-            "layers": "Your model should have 4 Dense layers; yours has 3 layers.",
+            "layers": "Your model should have 4 Dense layers; yours has 3 layers." + ADD_DENSE,
             "activations": "yours has 3 layers",
             "encoding": "`darts.competitor` does not hold the category codes of the competitors.",
             "heldout_accuracy": "Your model gives 32 outputs for each example; it should give 4.",
@@ -379,7 +389,7 @@ LACKING = [
             (DARTS_ONE_HOT, "competitors = to_categorical(darts.competitor.sort_values())"),
         ),
         {
-            "layers": "Your model should have 4 Dense layers; yours has 5 layers.",
+            "layers": "Your model should have 4 Dense layers; yours has 5 layers." + ADD_DENSE,
             "activations": "yours has 5 layers",
             "encoding": "`competitors` does not one-hot encode the competitor codes.",
             "heldout_accuracy": "Your model gives 1 output for each example; it should give 4.",
@@ -439,7 +449,7 @@ LACKING = [
         ("one_fewer",),
         ((IRRIGATION_OUTPUT, ""),),
         {
-            "layers": "Your model should have 2 Dense layers; yours has 1 layer.",
+            "layers": "Your model should have 2 Dense layers; yours has 1 layer." + ADD_DENSE,
             "activations": "yours has 1 layer",
             "heldout_accuracy": "Your model gives 64 outputs for each example; it should give 3.",
             "rounded_predictions": "`preds_rounded` should have shape (600, 3), one row per test "
@@ -452,7 +462,7 @@ LACKING = [
         ("one_more",),
         ((IRRIGATION_OUTPUT, IRRIGATION_OUTPUT + "\nmodel.add(Dense(1))"),),
         {
-            "layers": "Your model should have 2 Dense layers; yours has 3 layers.",
+            "layers": "Your model should have 2 Dense layers; yours has 3 layers." + ADD_DENSE,
             "activations": "yours has 3 layers",
             "heldout_accuracy": "Your model gives 1 output for each example; it should give 3.",
             "rounded_predictions": "yours has shape (600, 1)",
