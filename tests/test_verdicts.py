@@ -726,6 +726,17 @@ def test_meteor_measure_is_the_mean_squared_error_of_known_weights(tmp_path):
     assert heldout_measure("meteor_orbit", saved(tmp_path, model)) == pytest.approx(expected, rel=1e-6)
 
 
+def test_darts_measure_is_the_share_of_held_out_throws_picked_right(tmp_path):
+    """darts_model() gives x, -x, y and 0.5 for a throw at (x, y): the measure must be the share
+    of held-out throws whose largest of those four is the competitor who threw, worked out here
+    throw by throw."""
+    data = heldout("darts")
+    picks = [int(np.argmax([x, -x, y, 0.5])) for x, y in data.x]
+    expected = float(np.mean(np.array(picks) == data.y))
+    assert 0 < expected < 1
+    assert heldout_measure("darts", saved(tmp_path, darts_model())) == pytest.approx(expected)
+
+
 # The meteor model's weights, set by hand instead of 30 epochs of training: the first layer's
 # relu units are t + 11 and t - k at 49 knots k, the next two layers pass them on unchanged, and
 # the output layer adds them up into the least-squares piecewise-linear fit of y = t².
