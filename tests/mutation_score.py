@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 
 from keras_course.course.config import tomllib  # tomli on Python 3.10
-
-ROOT = Path(__file__).resolve().parent.parent
+from keras_course.course.paths import ROOT
 
 GOAL = 0.90
 CAUGHT = ("killed", "timeout")

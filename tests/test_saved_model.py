@@ -225,6 +225,14 @@ def test_nan_weights_fail_the_heldout_check(tmp_path):
         heldout_measure("dollar_bills", read)
 
 
+def edit_settings(folder: Path, entry: dict, change) -> None:
+    """Run change(settings) on the settings file of an export, as an edit by hand would."""
+    config_file = folder / entry["config"]
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    change(config)
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+
+
 @pytest.mark.parametrize("dropout_first", [False, True], ids=["dense_first", "dropout_first"])
 def test_too_many_parameters_in_the_settings_are_refused_before_any_weight_is_read(tmp_path, dropout_first):
     """A layer in front that the count passes over (a Dropout) hides nothing."""
@@ -232,11 +240,12 @@ def test_too_many_parameters_in_the_settings_are_refused_before_any_weight_is_re
     if dropout_first:
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dropout(0.1), *model.layers])
     folder, entry = export(tmp_path, model)
-    config_file = folder / entry["config"]
-    config = json.loads(config_file.read_text(encoding="utf-8"))
-    first_dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
-    first_dense["config"]["units"] = 100_000_000
-    config_file.write_text(json.dumps(config), encoding="utf-8")
+
+    def widen_the_first_dense_layer(config: dict) -> None:
+        first_dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+        first_dense["config"]["units"] = 100_000_000
+
+    edit_settings(folder, entry, widen_the_first_dense_layer)
     for weights in folder.glob("*.npy"):
         weights.unlink()  # the refusal comes before the reader looks for them
     assert learner_sees(folder) == (
@@ -363,12 +372,13 @@ def test_grading_an_exported_model_needs_no_hdf5_or_zip_parser(tmp_path):
 def test_a_shape_of_other_than_whole_numbers_is_no_shape(tmp_path, dimension):
     """Settings edited by hand: an input shape is read only if it holds whole numbers."""
     folder, entry = export(tmp_path, small_model())
-    config_file = folder / entry["config"]
-    config = json.loads(config_file.read_text(encoding="utf-8"))
     assert read_saved_model(folder, entry).input_shape == (3,)
-    config["config"]["layers"][0]["config"]["batch_shape"] = [None, dimension]
-    config["config"]["build_input_shape"] = config["build_config"]["input_shape"] = [None, dimension]
-    config_file.write_text(json.dumps(config), encoding="utf-8")
+
+    def reshape(config: dict) -> None:
+        config["config"]["layers"][0]["config"]["batch_shape"] = [None, dimension]
+        config["config"]["build_input_shape"] = config["build_config"]["input_shape"] = [None, dimension]
+
+    edit_settings(folder, entry, reshape)
     assert read_saved_model(folder, entry).input_shape is None
 
 

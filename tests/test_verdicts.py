@@ -371,8 +371,9 @@ def bill_model():
 def undecided_bills() -> dict:
     """A bank-note model that gives every note a probability of exactly 0.5, with the accuracy
     that Keras's evaluate reports for it (which counts 0.5 as genuine)."""
-    model = dense(1, inputs=4, activation="sigmoid")
-    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    model = compiled(
+        dense(1, inputs=4, activation="sigmoid"), loss="binary_crossentropy", metrics=["accuracy"]
+    )
     model.set_weights([np.zeros((4, 1)), np.zeros(1)])
     accuracy = model.evaluate(NOTES_4, LABELS, verbose=0)[1]
     return {"model": model, "accuracy": accuracy, "X_test": NOTES_4, "y_test": LABELS}
