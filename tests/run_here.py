@@ -6,26 +6,32 @@ grader seeds a kernel. The export and the grading are the real ones (notebook_ch
 the pytest graders run as grading.grade_artifacts runs them), so a check sees exactly what it
 sees after a kernel run. Only pytest's unraisable-exception plugin is left out: it reports
 warnings, never a verdict, and its garbage collections cost about a second per run once
-TensorFlow is loaded. Running untrusted notebooks in a real kernel is tested by
+TensorFlow is loaded. Under mutmut, each notebook text runs once per mutation run and its export
+is kept (_export_cache). Running untrusted notebooks in a real kernel is tested by
 test_nbgrader.py and the hostile corpus.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+import keras_course
 import nbformat
 from keras_course.artifacts.saved_model import SavedModel, read_saved_model
 from keras_course.course import data
 from keras_course.course.config import load_course
+from keras_course.course.paths import ROOT
 from keras_course.grade.grading import grader_args, run_grader_here
 from keras_course.grade.notebook_checks import export_run
 from keras_course.report.results import Result
@@ -42,6 +48,43 @@ def failing_line_here(exc: Exception, filename: str) -> int:
     return next((frame.lineno or 0 for frame in frames if frame.filename == filename), 0)
 
 
+def _export_cache(text: str, exercise_id: str, seed: int, sandbox: Path) -> Path | None:
+    """Under mutmut only, where a notebook text's export is kept for the rest of the run.
+
+    What a notebook's cells export depends on the notebook, its data, the seed and the
+    export code, and not on the code that mutmut mutates (the checks, the model reader and the
+    graders only read an export), so each notebook runs once in a mutation run and every
+    mutant's tests grade the same export. mutmut sets MUTANT_UNDER_TEST in every process it runs
+    tests in; the key holds all of keras_course's source, so any change to it starts afresh.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return None
+    key = hashlib.sha256(f"{exercise_id}\0{seed}\0{_source_hash()}\0{text}".encode())
+    for path in sorted(sandbox.iterdir()):
+        key.update(path.name.encode() + b"\0" + path.read_bytes())
+    return ROOT / ".export-cache" / key.hexdigest()
+
+
+@functools.cache
+def _source_hash() -> str:
+    package = Path(keras_course.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _keep(artifacts: Path, cache: Path) -> None:
+    """Copy an export into the cache, whole or not at all (two mutants' tests may race)."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".partial-"))
+    shutil.copytree(artifacts, partial, dirs_exist_ok=True)
+    try:
+        partial.rename(cache)
+    except OSError:  # another process kept the same export first
+        shutil.rmtree(partial)
+
+
 def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
     """Grade the notebook text for exercise_id, running its cells in this process."""
     course = load_course()
@@ -50,6 +93,11 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
     sandbox.mkdir(parents=True)
     for name in exercise.data:
         data.write_learner_file(name, sandbox)
+
+    cache = _export_cache(text, exercise_id, course.seed, sandbox)
+    if cache is not None and cache.is_dir():
+        shutil.copytree(cache, folder / "artifacts")
+        return grade_artifacts_here(exercise_id, folder / "artifacts")
 
     nb = nbformat.reads(text, as_version=4)
     namespace: dict = {"__name__": "__main__"}
@@ -75,7 +123,10 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
 
-    return grade_variables(namespace, exercise_id, folder, errors)
+    result = grade_variables(namespace, exercise_id, folder, errors)
+    if cache is not None:
+        _keep(folder / "artifacts", cache)
+    return result
 
 
 def grade_variables(
@@ -86,6 +137,11 @@ def grade_variables(
     variables = load_course().exercise(exercise_id).variables
     artifacts = folder / "artifacts"
     export_run(variables, namespace, artifacts, [e.__dict__ for e in errors])
+    return grade_artifacts_here(exercise_id, artifacts)
+
+
+def grade_artifacts_here(exercise_id: str, artifacts: Path) -> Result:
+    """Grade an export folder with the exercise's pytest grader, in this process."""
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
         args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", "-p", "no:unraisableexception")

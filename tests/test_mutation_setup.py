@@ -16,9 +16,11 @@ import subprocess
 import sys
 
 import mutation_score
+import nbformat
 import pytest
+import run_here
 from keras_course.course.config import tomllib
-from keras_course.course.paths import GRADERS, ROOT
+from keras_course.course.paths import GRADERS, ROOT, SOLUTIONS
 
 MUTMUT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
 GRADING_LOGIC = {
@@ -116,3 +118,25 @@ def test_mutate_more_goes_on_while_the_mutated_files_are_unchanged(tmp_path, mon
     with open(tmp_path / "graders" / "test_darts.py", "a") as mutated:
         mutated.write("# changed\n")
     assert mutation_score.mutated_sum() != began
+
+
+def test_under_mutmut_a_notebook_runs_once_and_each_grading_reads_its_export(tmp_path, monkeypatch):
+    """The export cache of run_here.grade_here: the cells of a notebook text run the first time
+    only, and a later grading of the same text reads the kept export to the same result."""
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "keras_course.checks.shared.x_expect_compile__mutmut_1")
+    monkeypatch.setattr(run_here, "ROOT", tmp_path / "root")
+    runs = tmp_path / "cell_runs.txt"
+    notebook = nbformat.reads((SOLUTIONS / "hello_nets.ipynb").read_text(encoding="utf-8"), as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(f"open({str(runs)!r}, 'a').write('ran\\n')"))
+    text = nbformat.writes(notebook)
+
+    first = run_here.grade_here(text, "hello_nets", tmp_path / "first")
+    again = run_here.grade_here(text, "hello_nets", tmp_path / "again")
+    assert runs.read_text() == "ran\n"
+    assert first.score == first.max_score
+    assert [(c.name, c.points, c.feedback) for c in again.checks] == [
+        (c.name, c.points, c.feedback) for c in first.checks
+    ]
+    other = run_here.grade_here(text.replace("relu", "sigmoid"), "hello_nets", tmp_path / "other")
+    assert runs.read_text() == "ran\nran\n"
+    assert other.score < first.score
