@@ -140,29 +140,42 @@ UNIT_CASES = {
             [keras.Input((2,)), keras.layers.Dense(3), keras.layers.BatchNormalization()]
         ),
         lambda m: shared.expect_dense_units(m, [3, 1]),
-        "Layer 2 should be a Dense layer; yours is a BatchNormalization layer.",
+        "Layer 2 should be a Dense layer; yours is a BatchNormalization layer. "
+        "Make your second layer `Dense(...)`.",
     ),
     "optimizer": (
         lambda: compiled(
             dense(1, inputs=4), optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"]
         ),
         lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
-        "Your model should be compiled with optimizer='sgd'; yours uses 'adam'.",
+        "Your model should be compiled with optimizer='sgd'; yours uses 'adam'. "
+        "Check the `optimizer=` argument of model.compile.",
     ),
     "loss": (
         lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="mse", metrics=["accuracy"]),
         lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
-        "Your model should be compiled with loss='binary_crossentropy'; yours uses 'mean_squared_error'.",
+        "Your model should be compiled with loss='binary_crossentropy'; yours uses 'mean_squared_error'. "
+        "Check the `loss=` argument of model.compile.",
     ),
     "no_metrics": (
         lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy"),
         lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
-        "Your model should track metrics=['accuracy']; yours tracks none.",
+        "Your model should track metrics=['accuracy']; yours tracks none. "
+        "Check the `metrics=` argument of model.compile.",
+    ),
+    "other_metrics": (
+        lambda: compiled(
+            dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy", metrics=["mae", "mse"]
+        ),
+        lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        "Your model should track metrics=['accuracy']; yours tracks "
+        "'mean_absolute_error', 'mean_squared_error'. Check the `metrics=` argument of model.compile.",
     ),
     "unbuilt_predictions": (
         lambda: dense(3, 1),
         lambda m: shared.predictions(m, NOTES, 1, "bank note"),
-        "Your model has not been built, so it has no weights to predict with.",
+        "Your model has not been built, so it has no weights to predict with. "
+        "Give the first layer an input shape and train the model.",
     ),
     # `Dense(5, input_shape=(None, 3))`: the batch dimension written into the input shape.
     "batch_dimension_in_input_shape": (
@@ -174,7 +187,8 @@ UNIT_CASES = {
     "input_width": (
         lambda: dense(1, inputs=3),
         lambda m: shared.predictions(m, NOTES, 1, "bank note"),
-        "Your model takes 3 inputs, but each bank note has 4.",
+        "Your model takes 3 inputs, but each bank note has 4. "
+        "Check the input shape of your first Dense layer.",
     ),
     "not_dense_predictions": (
         lambda: keras.Sequential(
@@ -706,14 +720,16 @@ def test_twenty_min_orbit_is_the_models_within_float_tolerance(tmp_path, name):
 def test_shared_checks_pass_on_what_they_measure(tmp_path):
     model = saved(
         tmp_path,
-        compiled(dense(3, 1, inputs=2, activation="relu"), optimizer="adam", loss="mse", metrics=["acc"]),
+        compiled(
+            dense(3, 1, inputs=2, activation="relu"), optimizer="adam", loss="mse", metrics=["acc", "mae"]
+        ),
     )
     assert shared.expect_dense_units(model, [3, 1]) == "Layers: Dense(3), Dense(1)."
     assert shared.expect_activations(model, ["relu", "relu"]) == "Activations, layer by layer: relu, relu."
     assert shared.expect_input_shape(model, 2) == "The model takes input shape (2,)."
     assert shared.expect_parameters(model, 13) == "The model has 13 parameters."
     assert shared.expect_compile(model, "adam", "mse", ["accuracy"]) == (
-        "Compiled with optimizer 'adam' and loss 'mean_squared_error', tracking 'acc'."
+        "Compiled with optimizer 'adam' and loss 'mean_squared_error', tracking 'acc', 'mean_absolute_error'."
     )
 
 
