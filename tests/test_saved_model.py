@@ -202,6 +202,35 @@ def test_custom_layer_is_reported_as_custom(tmp_path):
     )
 
 
+def test_a_functional_model_reads_as_its_sequential_twin(tmp_path):
+    """The functional API (`keras.Model(inputs, outputs)`) is Keras's own, not a custom class."""
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(1)(keras.layers.Dense(7, activation="relu")(inputs))
+    functional = keras.Model(inputs, outputs)
+    read = saved(tmp_path, functional)
+    assert read.custom_classes == ()
+    assert shared.expect_dense_units(read, [7, 1]) == "Layers: Dense(7), Dense(1)."
+    assert shared.expect_input_shape(read, 3) == "The model takes input shape (3,)."
+    x = np.random.default_rng(2).uniform(-1, 1, (10, 3)).astype("float32")
+    np.testing.assert_allclose(read.predict(x), functional.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_a_custom_model_class_is_named_before_its_custom_layers(tmp_path):
+    @keras.saving.register_keras_serializable(package="learner")
+    class OwnLayer(keras.layers.Dense):
+        pass
+
+    @keras.saving.register_keras_serializable(package="learner")
+    class OwnModel(keras.Sequential):
+        pass
+
+    model = OwnModel([keras.Input((2,)), OwnLayer(10, activation="relu"), keras.layers.Dense(1)])
+    folder, _ = export(tmp_path, model)
+    assert learner_sees(folder).startswith(
+        "`model` uses custom classes (OwnModel, OwnLayer) that the grader does not load."
+    )
+
+
 def test_a_dense_layer_that_lies_about_its_units_is_caught_by_its_weights(tmp_path):
     class Disguised(keras.layers.Dense):
         def get_config(self):
