@@ -76,7 +76,8 @@ MISTAKES = [
         HIDDEN_2,
         HIDDEN_2.replace("relu", "sigmoid"),
         {"activations"},
-        "Layer 1 should have activation='relu'; yours has activation='sigmoid'",
+        "Layer 1 should have activation='relu'; yours has activation='sigmoid'. "
+        "Check the `activation=` argument of your first Dense layer.",
     ),
     mistake(
         "hello_nets",
@@ -92,7 +93,8 @@ MISTAKES = [
         "model.add(Dense(1))",
         'model.add(Dense(1, activation="relu"))',
         {"activations"},
-        "Layer 2 should have no activation; yours has activation='relu'",
+        "Layer 2 should have no activation; yours has activation='relu'. "
+        "Remove the `activation=` argument of your second Dense layer.",
     ),
     mistake(
         "hello_nets",

@@ -718,14 +718,14 @@ def test_twenty_min_orbit_is_the_models_within_float_tolerance(tmp_path, name):
 
 
 def test_shared_checks_pass_on_what_they_measure(tmp_path):
-    model = saved(
-        tmp_path,
-        compiled(
-            dense(3, 1, inputs=2, activation="relu"), optimizer="adam", loss="mse", metrics=["acc", "mae"]
-        ),
+    relu_then_linear = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dense(1)]
     )
+    model = saved(tmp_path, compiled(relu_then_linear, optimizer="adam", loss="mse", metrics=["acc", "mae"]))
     assert shared.expect_dense_units(model, [3, 1]) == "Layers: Dense(3), Dense(1)."
-    assert shared.expect_activations(model, ["relu", "relu"]) == "Activations, layer by layer: relu, relu."
+    assert shared.expect_activations(model, ["relu", None]) == (
+        "Activations, layer by layer: relu, no activation."
+    )
     assert shared.expect_input_shape(model, 2) == "The model takes input shape (2,)."
     assert shared.expect_parameters(model, 13) == "The model has 13 parameters."
     assert shared.expect_compile(model, "adam", "mse", ["accuracy"]) == (
