@@ -189,11 +189,13 @@ def test_optimizer_and_loss_objects_count_as_their_names(tmp_path):
         shared.expect_compile(saved(tmp_path, model, "m2"), "adam", "binary_crossentropy")
 
 
-def test_custom_layer_is_reported_as_custom(tmp_path):
-    @keras.saving.register_keras_serializable(package="learner")
+@pytest.mark.parametrize("registered", [True, False], ids=["registered", "not_registered"])
+def test_custom_layer_is_reported_as_custom(tmp_path, registered):
     class Fake(keras.layers.Dense):
         pass
 
+    if registered:
+        Fake = keras.saving.register_keras_serializable(package="learner")(Fake)
     model = keras.Sequential([keras.Input((2,)), Fake(10, activation="relu"), keras.layers.Dense(1)])
     folder, _ = export(tmp_path, model)
     assert saved(tmp_path, model, "again").custom_classes == ("Fake",)
