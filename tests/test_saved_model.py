@@ -285,6 +285,23 @@ def test_too_many_parameters_in_the_settings_are_refused_before_any_weight_is_re
     )
 
 
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (10_000_001, "the model has 10,000,001 parameters, more than the grader reads (10,000,000); "),
+        (10_000_000, "the saved model does not add up: layer 1's weights are not a matrix"),
+    ],
+    ids=["one_too_many", "as_many_as_read"],
+)
+def test_weight_files_of_more_parameters_than_the_settings_say_are_refused(tmp_path, parameters, message):
+    """Settings of 36 parameters whose first weight file, edited by hand, holds millions: the
+    files' own count is checked too, over all of them, and the limit is the grader's to read."""
+    folder, entry = export(tmp_path, small_model())
+    others = 36 - 3 * 7
+    np.save(folder / entry["weights"][0][0], np.zeros(parameters - others, dtype=np.uint8))
+    assert message in learner_sees(folder)
+
+
 def tampered(tmp_path: Path, change) -> Path:
     """The export of small_model() after change(first weight file) ran on it."""
     folder, entry = export(tmp_path, small_model())
@@ -335,13 +352,15 @@ def test_a_weight_file_that_is_a_link_is_not_followed(tmp_path):
     )
 
 
-# Weight files edited by hand, in the export of 3 inputs -> Dense(7) -> Dropout -> Dense(1): the
-# weights must be those that the settings say, for each Dense layer, and across the Dropout.
+# Weight files edited by hand, in the export of 3 inputs -> Dense(7) -> Dropout -> Dense(1) ->
+# BatchNormalization -> Dense(2): the weights must be those that the settings say, for each Dense
+# layer, across the Dropout, and after a layer that the grader does not compute.
 FORGED_WEIGHTS = {
     "input_width": (2, 0, np.zeros((6, 1)), "layer 3's weights take 6 inputs, but 7 come into it"),
     "bias_width": (0, 1, np.zeros(6), "layer 1 has odd biases"),
     "third_array": (0, 2, np.zeros(7), "layer 1 has odd biases"),
     "flat_kernel": (0, 0, np.zeros(21), "layer 1's weights are not a matrix"),
+    "after_other_layer": (4, 1, np.zeros(3), "layer 5 has odd biases"),
 }
 
 
@@ -349,7 +368,14 @@ FORGED_WEIGHTS = {
 def test_weights_that_do_not_add_up_are_refused(tmp_path, name):
     layer, index, array, message = FORGED_WEIGHTS[name]
     model = keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(7), keras.layers.Dropout(0.1), keras.layers.Dense(1)]
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(7),
+            keras.layers.Dropout(0.1),
+            keras.layers.Dense(1),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(2),
+        ]
     )
     folder, entry = export(tmp_path, model)
     files = entry["weights"][layer]
@@ -370,6 +396,7 @@ def test_weights_that_do_not_add_up_are_refused(tmp_path, name):
         ({"weights": [["model__0_0.npy", "model__0_1.npy"]]}, "its weight files are not listed for each"),
         ({"config": "model__0_0.npy"}, "its file model__0_0.npy is not JSON"),
         ({"weights": [["model__0_0.npy"] * 1001, []]}, "more weight files than the grader reads (1000)"),
+        ({"weights": [["model__0_0.npy"] * 1000, []]}, "layer 1 has odd biases"),  # 1000 are read
     ],
 )
 def test_a_forged_model_entry_is_refused_with_a_reason(tmp_path, change, message):
