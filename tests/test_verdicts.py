@@ -131,6 +131,16 @@ def with_nan(model):
     return model
 
 
+def halved(z):
+    """A learner's own activation function."""
+    return z / 2
+
+
+def squared_gap(y_true, y_pred):
+    """A learner's own loss function."""
+    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+
 NOTES = np.zeros((5, 4))
 # The shared checks that the notebook variants do not reach, on small real models:
 # (the model, the check on it, a piece of its message).
@@ -156,6 +166,18 @@ UNIT_CASES = {
         lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
         "Your model should be compiled with loss='binary_crossentropy'; yours uses 'mean_squared_error'. "
         "Check the `loss=` argument of model.compile.",
+    ),
+    "own_loss_function": (
+        lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss=squared_gap, metrics=["accuracy"]),
+        lambda m: shared.expect_compile(m, "sgd", "binary_crossentropy", ["accuracy"]),
+        "Your model should be compiled with loss='binary_crossentropy'; yours uses 'squared_gap'. "
+        "Check the `loss=` argument of model.compile.",
+    ),
+    "own_activation_function": (
+        lambda: dense(1, inputs=4, activation=halved),
+        lambda m: shared.expect_activations(m, ["sigmoid"]),
+        "Layer 1 should have activation='sigmoid'; yours has activation='halved'. "
+        "Check the `activation=` argument of your first Dense layer.",
     ),
     "no_metrics": (
         lambda: compiled(dense(1, inputs=4), optimizer="sgd", loss="binary_crossentropy"),
@@ -200,7 +222,8 @@ UNIT_CASES = {
     "unknown_activation": (
         lambda: dense(1, inputs=4, activation="selu"),
         lambda m: shared.predictions(m, NOTES, 1, "bank note"),
-        "the grader cannot compute the activation 'selu'.",
+        "The grader cannot compute your model's predictions: "
+        "layer 1 uses activation='selu', which the grader does not know.",
     ),
     "nan_weights": (
         lambda: with_nan(dense(1, inputs=4, activation="sigmoid")),

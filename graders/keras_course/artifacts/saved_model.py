@@ -15,7 +15,6 @@ classes, and parses nothing but JSON and `.npy` headers (export_files.py): no zi
 
 from __future__ import annotations
 
-import re
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,6 @@ class Layer:
 class SavedModel:
     """The architecture, weights and compile settings of a saved Keras model."""
 
-    class_name: str
     layers: tuple[Layer, ...]  # without InputLayer
     input_shape: tuple[int | None, ...] | None  # without the batch dimension
     compile_config: dict | None
@@ -83,7 +81,12 @@ class SavedModel:
             out = out @ kernel.astype(np.float64)
             if rest:
                 out = out + rest[0].astype(np.float64)
-            out = apply_activation(layer.activation or "linear", out)
+            activation = ACTIVATIONS.get(layer.activation or "linear")
+            if activation is None:
+                raise CourseError(
+                    f"layer {number} uses activation='{layer.activation}', which the grader does not know"
+                )
+            out = activation(out)
         return out
 
 
@@ -109,28 +112,14 @@ ACTIVATIONS = {
 }
 
 
-def apply_activation(name: str, z: np.ndarray) -> np.ndarray:
-    try:
-        return ACTIVATIONS[name](z)
-    except KeyError:
-        raise CourseError(f"the grader cannot compute the activation '{name}'") from None
-
-
 def activation_name(raw: object) -> str | None:
-    """The activation's plain name, whether it was given as a string or a function."""
-    if raw is None:
-        return None
+    """The activation's name. Keras writes its own activations by name ("relu"), a learner's own
+    function as {"class_name": "function", "config": "<its name>"}, and any other callable as
+    {"class_name": "<its class>", "config": {...}}."""
     if isinstance(raw, dict):
         config = raw.get("config")
-        raw = config.get("name") if isinstance(config, dict) else raw.get("class_name")
-        if raw is None:
-            return None
-    return snake_case(str(raw).rsplit(".", 1)[-1])
-
-
-def snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+        raw = config if isinstance(config, str) else raw.get("class_name")
+    return None if raw is None else str(raw)
 
 
 def _is_custom(spec: dict) -> bool:
@@ -273,7 +262,6 @@ def read_saved_model(artifacts: Path, entry: dict) -> SavedModel:
     check_weights(tuple(layers), input_shape)
     compile_config = config.get("compile_config")
     return SavedModel(
-        class_name=str(config.get("class_name")),
         layers=tuple(layers),
         input_shape=input_shape,
         compile_config=compile_config if isinstance(compile_config, dict) and compile_config else None,

@@ -11,9 +11,11 @@ model without layers: nothing passes on what is not there.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from keras_course.artifacts.saved_model import Layer, SavedModel, snake_case
+from keras_course.artifacts.saved_model import Layer, SavedModel
 from keras_course.checks.feedback import fail, ordinal, plural
 from keras_course.course.config import CourseError
 
@@ -125,11 +127,20 @@ def expect_parameters(model: SavedModel, count: int) -> str:
     return f"The model has {found} parameters."
 
 
+def _snake_case(name: str) -> str:
+    """`BinaryCrossentropy` as `binary_crossentropy`, the way Keras names its classes' objects."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
 def _name(raw: object) -> str:
+    """A loss's, metric's or optimizer's name as model.compile takes it. Keras writes a name given
+    as text as it was given, an object as {"class_name": "<its class>", ...}, and a learner's own
+    function as {"class_name": "function", "config": "<its name>"}."""
     if isinstance(raw, dict):
-        config = raw.get("config") if isinstance(raw.get("config"), dict) else {}
-        raw = raw.get("class_name") or config.get("name") or ""
-    name = snake_case(str(raw))
+        config = raw.get("config")
+        raw = config if isinstance(config, str) else raw.get("class_name")
+    name = _snake_case(str(raw))
     return LOSS_ALIASES.get(name, name)
 
 
