@@ -357,6 +357,7 @@ def test_a_weight_file_that_is_a_link_is_not_followed(tmp_path):
 # layer, across the Dropout, and after a layer that the grader does not compute.
 FORGED_WEIGHTS = {
     "input_width": (2, 0, np.zeros((6, 1)), "layer 3's weights take 6 inputs, but 7 come into it"),
+    "model_input_width": (0, 0, np.zeros((4, 7)), "layer 1's weights take 4 inputs, but 3 come into it"),
     "bias_width": (0, 1, np.zeros(6), "layer 1 has odd biases"),
     "third_array": (0, 2, np.zeros(7), "layer 1 has odd biases"),
     "flat_kernel": (0, 0, np.zeros(21), "layer 1's weights are not a matrix"),
@@ -434,7 +435,6 @@ def test_a_shape_of_other_than_whole_numbers_is_no_shape(tmp_path, dimension):
 
     def reshape(config: dict) -> None:
         config["config"]["layers"][0]["config"]["batch_shape"] = [None, dimension]
-        config["config"]["build_input_shape"] = config["build_config"]["input_shape"] = [None, dimension]
 
     edit_settings(folder, entry, reshape)
     assert read_saved_model(folder, entry).input_shape is None

@@ -237,7 +237,7 @@ def read_saved_model(artifacts: Path, entry: dict) -> SavedModel:
         raise CourseError(f"its file {entry.get('config')} does not hold a model's settings")
     raw_layers = _config(config).get("layers")
     specs = [s for s in raw_layers if isinstance(s, dict)] if isinstance(raw_layers, list) else []
-    input_shape = _input_shape(config, specs)
+    input_shape = _input_shape(specs)
     layer_specs = [s for s in specs if s.get("class_name") != "InputLayer"]
     _check_parameters(declared_parameters(input_shape, layer_specs))
     all_weights = _read_weights(artifacts, _weight_files(entry, len(layer_specs)))
@@ -269,16 +269,10 @@ def read_saved_model(artifacts: Path, entry: dict) -> SavedModel:
     )
 
 
-def _input_shape(config: dict, specs: list[dict]) -> tuple[int | None, ...] | None:
-    """The input shape without the batch dimension: from the InputLayer, or the build settings."""
+def _input_shape(specs: list[dict]) -> tuple[int | None, ...] | None:
+    """The input shape without the batch dimension, from the InputLayer that Keras 3 writes into
+    the settings of every model that was built (one never built has none, nor an input shape)."""
     for spec in specs:
         if spec.get("class_name") == "InputLayer":
-            shape = _shape(_config(spec).get("batch_shape"))
-            if shape is not None:
-                return shape
-            break
-    build = _config(config).get("build_input_shape")
-    if build is None:
-        build_config = config.get("build_config")
-        build = build_config.get("input_shape") if isinstance(build_config, dict) else None
-    return _shape(build)
+            return _shape(_config(spec).get("batch_shape"))
+    return None
