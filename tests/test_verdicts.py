@@ -756,6 +756,16 @@ def test_shared_checks_pass_on_what_they_measure(tmp_path):
     )
 
 
+def test_dollar_bills_measure_counts_an_undecided_note_as_genuine(tmp_path):
+    """A model that gives every note exactly 0.5 picks genuine (0) for each, as Keras's accuracy
+    does, so its measure is the share of genuine notes among the held-out ones."""
+    model = dense(1, inputs=4, activation="sigmoid")
+    model.set_weights([np.zeros((4, 1)), np.zeros(1)])
+    genuine = float(np.mean(np.asarray(heldout("dollar_bills").y) == 0))
+    assert 0 < genuine < 1
+    assert heldout_measure("dollar_bills", saved(tmp_path, model)) == pytest.approx(genuine)
+
+
 def test_meteor_measure_is_the_mean_squared_error_of_known_weights(tmp_path):
     """The model predicts 2t - 1 for every time step t; the measure must be the mean of
     (2t - 1 - t²)² over the held-out time steps, computed here without the model."""
