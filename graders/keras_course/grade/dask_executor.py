@@ -348,7 +348,10 @@ def run_jobs_on_dask(
                 course = course_digest(job.exercise)
                 args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
                 futures[client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)] = job
-            for future in as_completed(futures):  # each future once, however often its task ran
+            # as_completed waits on the loop of the client it is given, by default the process's
+            # default client, which need not be this one (dask/distributed#4357): a future whose
+            # event was first waited on there then fails with "bound to a different event loop".
+            for future in as_completed(futures, loop=client.loop):  # each future once, however often it ran
                 job = futures[future]
                 try:
                     answer = future.result()
