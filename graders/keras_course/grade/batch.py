@@ -13,9 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,9 +24,9 @@ from keras_course.course.config import CourseError, Exercise, load_course
 from keras_course.grade.grading import error_result, grade_notebook
 from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
+from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import NOT_SUBMITTED, CheckResult, Result
 from keras_course.run import watchdog
-from keras_course.run.forkserver import ForkServer, Handle
 
 
 class Stopped(KeyboardInterrupt):
@@ -45,39 +43,6 @@ def not_submitted(learner: str, exercise: Exercise) -> Result:
         CheckResult(name, False, 0.0, points, "Not submitted.") for name, points in exercise.checks.items()
     ]
     return Result(learner, exercise.id, 0.0, exercise.max_score, NOT_SUBMITTED, checks)
-
-
-class WarmSlots:
-    """A fork server per grading thread (forkserver.py): the kernels of a slot's notebooks start
-    with TensorFlow imported. Each starts with its thread's first notebook and ends with close();
-    where none can start (no sandbox, no cgroup), kernels start cold, as before."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self._local = threading.local()
-        self._servers: list[ForkServer] = []
-        self._lock = threading.Lock()
-
-    def handle(self) -> Handle | None:
-        """This thread's fork server, started or restarted (a notebook may have killed it)."""
-        server: ForkServer | None = getattr(self._local, "server", None)
-        if server is not None and (server.alive() or server.why_not):
-            return server.handle
-        if server is None:
-            server = ForkServer(Path(tempfile.mkdtemp(prefix="keras-course-slot-")), self.seed)
-            self._local.server = server
-            with self._lock:
-                self._servers.append(server)
-        server.stop()
-        server.start()
-        return server.handle
-
-    def close(self) -> None:
-        with self._lock:
-            for server in self._servers:
-                server.stop()
-                shutil.rmtree(server.root, ignore_errors=True)
-            self._servers.clear()
 
 
 def grade_job(

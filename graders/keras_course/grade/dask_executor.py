@@ -47,9 +47,9 @@ from pathlib import Path
 
 from keras_course.course.config import CourseError
 from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, GRADERS, HELDOUT, grader_file
-from keras_course.grade.batch import WarmSlots
 from keras_course.grade.layouts import Job
 from keras_course.grade.result_store import ResultStore
+from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import watchdog
 
@@ -165,7 +165,7 @@ class DataInUse:
 
 
 DATA = DataInUse()
-WARM: dict[int, WarmSlots] = {}  # this worker's slots' fork servers (batch.WarmSlots), by seed
+WARM: dict[int, WarmSlots] = {}  # this worker's slots' fork servers (slots.WarmSlots), by seed
 WARM_LOCK = threading.Lock()
 
 
