@@ -6,6 +6,14 @@ together. Both cgroup v2 (one hierarchy) and v1 (one hierarchy per controller) a
 Where no cgroup can be made (no permission, no controller), `RunCgroup.create` returns None and
 the watchdog's polling is the only limit.
 
+Killing every process of a run must not be outrun by a chain of forks. cgroup v2 has
+cgroup.kill, which the kernel carries out at once; v1 has none, and a pid-by-pid kill races with
+fork. So on v1 each run also gets a freezer group: its processes are frozen, killed while
+frozen (a frozen process cannot fork), then thawed to die, as runc and systemd do on v1.
+
+Each group is named after the process that made it (leftovers.py), so that the groups of a
+killed grader are removed by the next one (remove_orphan_groups).
+
 The kernel enters the group before it starts: its command is prefixed with a shell line that
 writes its own pid into each group's cgroup.procs and then execs the command, so every process
 it starts is counted from the first.
@@ -15,12 +23,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from keras_course.run.leftovers import owner_alive, owner_tag
+from keras_course.run.watchdog import kill
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PREFIX = "keras-course-"
+FREEZE_WAIT = 2.0  # seconds a freezer group may take to freeze
 
 
 def _own_paths() -> dict[str, str]:
@@ -57,17 +69,27 @@ def _counter(path: Path, name: str) -> int:
     return 0
 
 
+def _parents() -> list[Path]:
+    """The folders under which this process makes its groups: one (v2) or one per controller."""
+    own = _own_paths()
+    if (CGROUP_ROOT / "cgroup.controllers").is_file():
+        return [CGROUP_ROOT / own.get("", "/").lstrip("/")]
+    return [CGROUP_ROOT / c / own.get(c, "/").lstrip("/") for c in ("pids", "memory", "freezer")]
+
+
 @dataclass
 class RunCgroup:
-    """The cgroup(s) of one kernel run: `pids` and `memory` are the folders holding each limit."""
+    """The cgroup(s) of one kernel run: `pids` and `memory` are the folders holding each limit,
+    `freezer` (v1 only) the folder whose processes are frozen before they are killed."""
 
     pids: Path
     memory: Path | None
+    freezer: Path | None = None
 
     @classmethod
     def create(cls, processes: int, memory_mb: float) -> RunCgroup | None:
         """New groups capped at `processes` tasks and `memory_mb` MB, or None where that cannot be."""
-        name = f"keras-course-{secrets.token_hex(8)}"
+        name = f"{PREFIX}{owner_tag()}{secrets.token_hex(8)}"
         own = _own_paths()
         if (CGROUP_ROOT / "cgroup.controllers").is_file():  # v2
             parent = CGROUP_ROOT / own.get("", "/").lstrip("/")
@@ -88,7 +110,9 @@ class RunCgroup:
             return None
         memory_parent = CGROUP_ROOT / "memory" / own.get("memory", "/").lstrip("/")
         memory = cls._make(memory_parent / name, "memory.limit_in_bytes", str(int(memory_mb * 1024 * 1024)))
-        return cls(group, memory)
+        freezer_parent = CGROUP_ROOT / "freezer" / own.get("freezer", "/").lstrip("/")
+        freezer = cls._make(freezer_parent / name, "freezer.state", "THAWED")
+        return cls(group, memory, freezer)
 
     @staticmethod
     def _make(folder: Path, limit_file: str, value: str) -> Path | None:
@@ -103,7 +127,8 @@ class RunCgroup:
 
     @property
     def folders(self) -> list[Path]:
-        return [self.pids] + ([self.memory] if self.memory not in (None, self.pids) else [])
+        extra = [f for f in (self.memory, self.freezer) if f is not None and f != self.pids]
+        return [self.pids, *extra]
 
     def join_command(self, command: list[str]) -> list[str]:
         """command, prefixed so that it runs inside these groups from its first instruction."""
@@ -138,29 +163,66 @@ class RunCgroup:
         except (OSError, ValueError):
             return 0
 
-    def kill(self) -> None:
-        """Kill every process in the groups, until none is left (a forking loop, say)."""
+    def kill(self) -> bool:
+        """Kill every process in the groups: at once on v2 (cgroup.kill), frozen first on v1;
+        whether none is left."""
         _write(self.pids / "cgroup.kill", "1")  # v2: the kernel does it at once; v1 has no such file
         for _ in range(100):
             pids = self.pids_in()
             if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                return True
+            frozen = self._freeze()
+            kill(self.pids_in() if frozen else pids)  # frozen, none of them can fork
+            if frozen and self.freezer is not None:
+                _write(self.freezer / "freezer.state", "THAWED")  # killed, they end as they thaw
             time.sleep(0.02)
+        return not self.pids_in()
 
-    def remove(self) -> None:
-        """Kill what is left and remove the groups."""
+    def _freeze(self) -> bool:
+        """Freeze the freezer group (v1); whether its processes are all frozen now."""
+        if self.freezer is None or not _write(self.freezer / "freezer.state", "FROZEN"):
+            return False
+        until = time.monotonic() + FREEZE_WAIT
+        while time.monotonic() < until:
+            try:
+                if (self.freezer / "freezer.state").read_text(encoding="ascii").strip() == "FROZEN":
+                    return True
+            except OSError:
+                return False
+            time.sleep(0.005)
+        return False
+
+    def remove(self) -> bool:
+        """Kill what is left and remove the groups; whether they are gone."""
         self.kill()
-        for folder in self.folders:
-            for _ in range(50):
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:  # the last processes are still being reaped
-                    time.sleep(0.02)
+        return all(_remove_group(folder) for folder in self.folders)
+
+
+def _remove_group(folder: Path) -> bool:
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:  # the last processes are still being reaped
+            time.sleep(0.02)
+    return False
+
+
+def remove_orphan_groups() -> list[Path]:
+    """Remove the groups of graders that have ended (killed before they could), with whatever
+    process is still in them; those that could not be removed."""
+    stuck = []
+    for parent in _parents():
+        try:
+            names = [e.name for e in os.scandir(parent) if e.is_dir() and e.name.startswith(PREFIX)]
+        except OSError:
+            continue
+        for name in names:
+            if not owner_alive(name, PREFIX):
+                folder = parent / name
+                group = RunCgroup(folder, None, folder if (folder / "freezer.state").is_file() else None)
+                if not group.remove():
+                    stuck.append(parent / name)
+    return stuck

@@ -9,15 +9,25 @@ outside the sandbox (SO_PEERCRED). For each notebook it forks a child that becom
 kernel. The fork server runs no learner code and starts no thread, so forking it is safe; a
 forked kernel trains to the same weights as a fresh one (test_sandbox.py's same_verdicts).
 
-Each kernel still runs alone, the run folder wiped before it, in its own cgroup:
+Each kernel still runs alone, in a slot as clean as a new one, in its own cgroup:
 
 1. the grader (ForkServer.fork_kernel, from the provisioner) sends the connection file, the
-   working folder and the environment; the server first ends whatever the last kernel left in
-   the sandbox (every process but itself) and empties /tmp and System V shared memory,
-   then forks and answers with the child's pid in the sandbox;
+   working folder and the environment; the server forks and answers with the child's pid in
+   the sandbox;
 2. the child waits while the grader finds its pid outside the sandbox and moves it into the
    run's cgroup (processes and memory limits), then says "go";
-3. the child starts the kernel, in the working folder, with the run's environment.
+3. the child starts the kernel, in the working folder, with the run's environment;
+4. after the run, before the slot serves another notebook (ForkServer.clean), the server ends
+   every process of its sandbox but itself (kill(-1) from a pid namespace's init, which a
+   forking chain cannot outrun), empties /tmp and removes System V IPC, and says what it could
+   not remove; the grader empties the run folder's box/. A slot that is not clean afterwards
+   is thrown away (grade/slots.py). Keyrings and POSIX message queues, which no namespace
+   here separates, are refused to the sandbox by its seccomp filter (sandbox.py).
+
+The server and its kernels hold no descriptor of the grader's but those handed down on
+purpose: their standard input, output and error are /dev/null (a kernel writes its start-up
+lines there, and a pipe that nobody reads would fill after some 160 kernels and stop the
+next kernel's start), and the server says it is ready on a pipe of its own, which it closes.
 
 The fork server is the init of its sandbox's pid namespace (bwrap --as-pid-1), so no process in
 the sandbox can kill it, and it adopts what a kernel leaves behind; it is not dumpable (prctl
@@ -28,6 +38,7 @@ Runs of one slot follow each other; two slots are two sandboxes. A kernel that c
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -35,13 +46,20 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from keras_course.run import sandbox
+from keras_course.run.cleanup import remove_tree
+
 ENV = "KERAS_COURSE_FORKSERVER"  # in a grading process: the fork server of its slot (JSON)
 SOCKET = "forkserver.sock"  # in the slot's run folder, beside box/: out of the sandbox's sight
+LOG = "forkserver.log"  # beside it: what the server wrote to stderr until it was ready
 PRELOAD = ("ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pyplot", "seaborn", "keras")
 START_TIMEOUT = 120.0
+CLEAN_TIMEOUT = 120.0  # seconds the server may take to clean its sandbox after a run
 PR_SET_DUMPABLE = 4
 
 
@@ -58,36 +76,56 @@ def _tasks() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def _end_others() -> None:
-    """Kill every process of the sandbox but this one, its init."""
-    for _ in range(50):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1]
-        if not others:
-            return
-        for pid in others:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        _reap()
-        time.sleep(0.02)
+def _others() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1]
 
 
-def _empty(folder: Path) -> None:
-    """Remove everything in folder that this user may remove (the sandbox's /tmp, /dev/shm),
-    without entering a mount: the run folder's box/ is mounted inside /tmp when it lives there."""
-    for entry in os.scandir(folder):
+def _end_others() -> bool:
+    """Kill every process of the sandbox but this one, its init: kill(-1) reaches them all at
+    once, and the kernel gives a child forked meanwhile the same signal."""
+    for _ in range(100):
         try:
-            if entry.is_dir(follow_symlinks=False):
-                if os.path.ismount(entry.path):
-                    continue
-                os.chmod(entry.path, 0o700)
-                _empty(Path(entry.path))
-                os.rmdir(entry.path)  # fails, and stays, when a mount is below it
-            else:
-                os.unlink(entry.path)
-        except OSError:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
             pass
+        _reap()
+        if not _others():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _ipc_left() -> list[str]:
+    """The System V IPC objects of the sandbox's ipc namespace, by kind."""
+    left = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        left += [kind] * len(lines)
+    return left
+
+
+def _mount_points() -> list[str]:
+    """The mount points of this mount namespace (the sandbox's)."""
+    lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line.split()[4].replace("\\040", " ") for line in lines if len(line.split()) > 4]
+
+
+def clean_sandbox(tmp: Path) -> list[str]:
+    """End every other process, empty /tmp and remove System V IPC; what stayed, in words
+    (empty when the sandbox is as new). The folders that bwrap made in /tmp to hold the run
+    folder's box/ (a mount) when it lives there are root's, and the kernel cannot write in them."""
+    left = [] if _end_others() else ["processes"]
+    mounts = _mount_points()
+    for entry in os.scandir(tmp):
+        if any(m == entry.path or m.startswith(entry.path + "/") for m in mounts):
+            continue
+        if not remove_tree(Path(entry.path)):
+            left.append(f"{tmp}/{entry.name!r}")
+    subprocess.run(["ipcrm", "--all"], capture_output=True)
+    return left + [f"System V {kind}" for kind in _ipc_left()]
 
 
 def _reap(signum: int = 0, frame: object = None) -> None:
@@ -106,7 +144,7 @@ def _become_kernel(request: dict, go: int) -> None:  # the forked child; never r
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if os.read(go, 1) != b"g":  # the grader moves this process into the run's cgroup first
             os._exit(1)
-        os.close(go)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
         _set_dumpable(1)  # a kernel as dumpable as a fresh one; the server stays non-dumpable
         os.chdir(request["cwd"])
         os.environ.clear()
@@ -146,11 +184,12 @@ def _from_outside(connection: socket.socket) -> bool:
     return struct.unpack("3i", credentials)[0] == 0
 
 
-def serve(fd: int, alive: int) -> None:
-    """The fork server's main loop: preload, say ready, then fork a kernel per request on the
-    listening socket fd, which the grader made outside the sandbox and handed down. When the
-    pipe `alive` ends (the grader has gone, killed or not), so does the server, and with it, as
-    the init of its pid namespace, every process of its sandbox."""
+def serve(fd: int, alive: int, ready: int) -> None:
+    """The fork server's main loop: preload, say ready on the pipe `ready` and close it, then
+    answer each request on the listening socket fd, which the grader made outside the sandbox
+    and handed down: fork a kernel, or clean the sandbox. When the pipe `alive` ends (the
+    grader has gone, killed or not), so does the server, and with it, as the init of its pid
+    namespace, every process of its sandbox."""
     import importlib
     import select
 
@@ -162,7 +201,12 @@ def serve(fd: int, alive: int) -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     listener = socket.socket(fileno=fd)
-    print(json.dumps({"ready": _tasks() == 1, "pid": os.getpid(), "tasks": _tasks()}), flush=True)
+    said = json.dumps({"ready": _tasks() == 1, "pid": os.getpid(), "tasks": _tasks()})
+    os.write(ready, said.encode() + b"\n")
+    os.close(ready)
+    quiet = os.open(os.devnull, os.O_RDWR)
+    os.dup2(quiet, 2)  # the start-up's errors went to the grader's log; the kernels' go nowhere
+    os.close(quiet)
     if _tasks() != 1:  # a thread started by an import: forking would not be safe
         return
     while True:
@@ -177,25 +221,28 @@ def serve(fd: int, alive: int) -> None:
                 request = json.loads(stream.readline())
             except ValueError:
                 continue
-            _end_others()
-            _empty(Path("/tmp"))
-            _empty(Path("/dev/shm"))
-            subprocess.run(["ipcrm", "--all"], capture_output=True)  # System V memory, queues
-            go_read, go_write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                listener.close()
-                os.close(alive)
-                connection.close()
-                os.close(go_write)
-                os.setsid()
-                _become_kernel(request, go_read)
-            os.close(go_read)
-            stream.write(json.dumps({"pid": pid}) + "\n")
-            stream.flush()
-            answer = stream.readline().strip()
-            os.write(go_write, b"g" if answer == "go" else b"x")
-            os.close(go_write)
+            if request.get("op") == "clean":
+                stream.write(json.dumps({"left": clean_sandbox(Path("/tmp"))}) + "\n")
+                stream.flush()
+                continue
+            _fork_kernel(request, stream)
+
+
+def _fork_kernel(request: dict, stream: io.TextIOBase) -> None:
+    """Fork the kernel of request; it starts when the grader, having moved it into the run's
+    cgroup, says "go" on stream."""
+    go_read, go_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(go_write)
+        os.setsid()
+        _become_kernel(request, go_read)  # closes every other descriptor
+    os.close(go_read)
+    stream.write(json.dumps({"pid": pid}) + "\n")
+    stream.flush()
+    answer = stream.readline().strip()
+    os.write(go_write, b"g" if answer == "go" else b"x")
+    os.close(go_write)
 
 
 # --- outside: the grader's side -----------------------------------------------------------------
@@ -241,21 +288,36 @@ class Handle:
     def alive(self) -> bool:
         return ns_pid(self.pid) != 0 and self.socket.exists()
 
+    @contextmanager
+    def _talk(self, request: dict, timeout: float) -> Iterator[io.TextIOBase]:
+        """A connection to the server with request sent: the stream to read its answer from."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(self.socket))
+            with conn.makefile("rw", encoding="utf-8") as stream:
+                stream.write(json.dumps(request) + "\n")
+                stream.flush()
+                yield stream
+
+    def ask(self, request: dict, timeout: float) -> dict:
+        """The server's one-line answer to request."""
+        with self._talk(request, timeout) as stream:
+            answer = json.loads(stream.readline())
+        if not isinstance(answer, dict):
+            raise ValueError(f"the fork server answered {answer!r}")
+        return answer
+
     def fork_kernel(self, connection_file: str, cwd: str, env: dict[str, str], join: list[Path]) -> int:
         """Have the server fork a kernel; move it into the cgroups whose cgroup.procs files are
         in join before it starts; return its pid outside the sandbox."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(30)
-            conn.connect(str(self.socket))
-            with conn.makefile("rw", encoding="utf-8") as stream:
-                stream.write(json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}) + "\n")
-                stream.flush()
-                inner = int(json.loads(stream.readline())["pid"])
-                outer = self._outer_pid(inner)
-                for procs in join:
-                    procs.write_text(str(outer), encoding="ascii")
-                stream.write("go\n")
-                stream.flush()
+        request = {"op": "fork", "connection_file": connection_file, "cwd": cwd, "env": env}
+        with self._talk(request, 30) as stream:
+            inner = int(json.loads(stream.readline())["pid"])
+            outer = self._outer_pid(inner)
+            for procs in join:
+                procs.write_text(str(outer), encoding="ascii")
+            stream.write("go\n")
+            stream.flush()
         return outer
 
     def _outer_pid(self, inner: int) -> int:
@@ -267,6 +329,19 @@ class Handle:
                     return pid
             time.sleep(0.01)
         raise OSError("the fork server's kernel did not appear")
+
+
+def _ready_line(fd: int, timeout: float) -> dict:
+    """What the server said on its ready pipe (read here, then closed), {} when it said nothing."""
+    import select
+
+    with os.fdopen(fd, "rb") as pipe:
+        line = pipe.readline(4096) if select.select([pipe], [], [], timeout)[0] else b""
+    try:
+        said = json.loads(line)
+    except ValueError:
+        return {}
+    return said if isinstance(said, dict) else {}
 
 
 class ForkedKernel:
@@ -324,10 +399,7 @@ class ForkServer:
     def start(self) -> Handle | None:
         """Start the server; its Handle, or None (why_not says why) where kernels start cold:
         no sandbox, no cgroup to hold a forked kernel, or a preload that started a thread."""
-        import select
-
         from keras_course.course.config import load_course
-        from keras_course.run import sandbox
         from keras_course.run.cgroups import RunCgroup
         from keras_course.run.runner import kernel_environment
 
@@ -348,38 +420,61 @@ class ForkServer:
         listener.bind(str(self.root / SOCKET))  # root/ is the grader's: the sandbox sees box/ only
         listener.listen(4)
         alive, self._alive = os.pipe()  # the server ends when this process lets go of _alive
-        command = [sys.executable, "-m", "keras_course.run.forkserver", str(listener.fileno()), str(alive)]
+        ready_read, ready = os.pipe()  # the server says it is ready here, once, and closes it
+        log = (self.root / LOG).open("wb")
+        fds = [listener.fileno(), alive, ready]
+        command = [sys.executable, "-m", "keras_course.run.forkserver", *map(str, fds)]
         command = [
             "prlimit",
             f"--fsize={size}:{size}",
             "--",
-            *sandbox.wrap(command, folder.box, Path("/"), as_pid_1=True),
+            *sandbox.wrap(command, folder.box, Path("/"), as_pid_1=True, passed_fds=tuple(fds)),
         ]
         self._process = subprocess.Popen(
             command,
             env=env,
             cwd="/",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,  # never the grader's terminal, nor a pipe that nobody reads
+            stdout=subprocess.DEVNULL,
+            stderr=log,  # until it is ready: then /dev/null
             start_new_session=True,
-            pass_fds=[listener.fileno(), alive],
+            pass_fds=fds,
         )
+        log.close()
         listener.close()
         os.close(alive)
-        assert self._process.stdout is not None
-        ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT)
-        line = self._process.stdout.readline() if ready else b""
-        try:
-            said = json.loads(line)
-        except ValueError:
-            said = {}
+        os.close(ready)
+        said = _ready_line(ready_read, START_TIMEOUT)
         if not said.get("ready"):
-            self.why_not = f"the fork server did not start: {said or 'no answer'}"
+            self.why_not = f"the fork server did not start: {said or self._last_words()}"
             self.stop()
             return None
         server = self._find(int(said["pid"]))
         self.handle = Handle(str(self.root), server, self.seed, "sandbox")
         return self.handle
+
+    def _last_words(self) -> str:
+        """The last line the server wrote to its log, or "no answer"."""
+        try:
+            lines = (self.root / LOG).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        return lines[-1][:300] if lines else "no answer"
+
+    def clean(self) -> list[str]:
+        """Make the slot as new after a run: the server ends every process of the sandbox and
+        empties /tmp and System V IPC, then box/ is emptied here. What stayed, in words: empty
+        when the slot is clean (and a slot whose server is gone is not)."""
+        if self.handle is None or not self.alive():
+            return ["the fork server has gone"]
+        try:
+            left = self.handle.ask({"op": "clean"}, CLEAN_TIMEOUT)["left"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            left = [f"the fork server did not clean: {exc}"]
+        folder = sandbox.RunFolder(self.root)
+        if not folder.empty():
+            left = [*left, f"{folder.box} could not be emptied"]
+        return [str(item) for item in left] if isinstance(left, list) else [repr(left)]
 
     def _find(self, inner: int) -> int:
         from keras_course.run.watchdog import descendants
@@ -404,8 +499,6 @@ class ForkServer:
         if self._process is not None:
             kill([*reversed(descendants(self._process.pid)), self._process.pid])
             self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
             self._process = None
         if self._alive is not None:
             os.close(self._alive)
@@ -414,4 +507,4 @@ class ForkServer:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

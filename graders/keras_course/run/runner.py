@@ -32,6 +32,7 @@ from keras_course.course.paths import ROOT
 from keras_course.run import sandbox
 from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
+from keras_course.run.leftovers import OwnedFolder
 from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
@@ -272,9 +273,7 @@ def run_notebook(
     nb = read_submission(notebook, exercise.id)
     isolation = sandbox.isolation(sandbox_mode)
     warm = warm_kernels(seed, isolation)
-    folder = sandbox.RunFolder(Path(warm.root) if warm else workdir)
-    if warm:
-        folder.empty()  # the slot's run folder, as the last run left it
+    folder = sandbox.RunFolder(Path(warm.root) if warm else workdir)  # a slot's is clean (slots.py)
     data_dir = workdir / "data"  # the provisioner copies these into the kernel's folder
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in exercise.data:
@@ -390,10 +389,13 @@ def preload_heldout(exercise_id: str) -> None:
         pass  # no held-out data for this exercise, or the banknotes are not at hand: the check says
 
 
-def temporary_workdir() -> tempfile.TemporaryDirectory:
+RUN_PREFIX = "keras-course-run-"  # the run folders, named after their grading process (leftovers.py)
+
+
+def temporary_workdir() -> OwnedFolder:
     """A fresh folder for one run under the system's temporary folder, outside the course: no
     relative path from the sandbox leads into solutions/ or datasets/ without going through /."""
     base = Path(tempfile.gettempdir()).resolve()
     if base == ROOT or ROOT in base.parents:
         raise CourseError(f"the temporary folder {base} is inside the course; set TMPDIR elsewhere")
-    return tempfile.TemporaryDirectory(prefix="keras-course-", dir=base)
+    return OwnedFolder(RUN_PREFIX, base)

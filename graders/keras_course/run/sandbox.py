@@ -8,6 +8,10 @@ path inside as outside (the connection file and the ZeroMQ sockets in it are use
 sides). Nothing else of the machine is there: not the course folder, not the submissions, not
 the result store, not HOME. /tmp is a small private tmpfs.
 
+A seccomp filter (seccomp_filter) refuses the system calls that reach state which no namespace
+separates: the kernel's keyrings (uid 65534's user keyring is one for every sandbox of a root
+grader) and POSIX message queues (which `ipcrm --all` does not remove).
+
 When the grader runs as root, bwrap sets up the mounts as root and `setpriv` then drops the
 kernel to the real uid SANDBOX_UID with no capabilities, so that outside the sandbox too its
 processes belong to an unprivileged user. Otherwise bwrap maps the grader's uid to SANDBOX_UID in
@@ -19,6 +23,7 @@ where it can run) or "off"; `isolation(mode)` says what a run gets: "sandbox" or
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import shutil
@@ -28,11 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keras_course.course.config import SANDBOX_MODES, CourseError
+from keras_course.run.cleanup import remove_tree
 
 LEVELS = {"none": 0, "sandbox": 1}  # what a result was graded under; higher is stronger
 SANDBOX_UID = 65534  # nobody
 TMP_MB = 64  # the private /tmp inside the sandbox (TMPDIR points into the run folder)
 ETC = ("fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf")
+# Refused with EPERM in the sandbox, as Docker's default profile refuses the keyring calls.
+REFUSED_CALLS = (
+    "add_key",
+    "request_key",
+    "keyctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+)
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
     "bubblewrap) or pass --sandbox off"
@@ -61,13 +77,10 @@ class RunFolder:
     def tmp(self) -> Path:
         return self.box / "tmp"
 
-    def empty(self) -> None:
-        """Remove all a run left in box/ (a slot's run folder serves one run after another)."""
-        for entry in self.box.iterdir() if self.box.is_dir() else []:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+    def empty(self) -> bool:
+        """Remove all a run left in box/ (a slot's run folder serves one run after another),
+        however it made it (cleanup.py); whether box/ is empty now (or does not exist)."""
+        return not self.box.exists() or remove_tree(self.box, keep_top=True)
 
     def make(self, sandboxed: bool) -> None:
         """Create the folders; a sandboxed kernel that runs as SANDBOX_UID gets to own box/."""
@@ -91,11 +104,18 @@ def unavailable() -> str | None:
     bwrap = bwrap_path()
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed"
+    try:
+        seccomp_filter()
+    except (ImportError, OSError) as exc:
+        return f"libseccomp cannot make the sandbox's system-call filter: {exc}"
     if shutil.which("prlimit") is None or (os.geteuid() == 0 and shutil.which("setpriv") is None):
         return "util-linux's prlimit and setpriv are not installed"
-    probe = wrap(["/bin/true"], None)
+    import tempfile
+
     try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+        with tempfile.TemporaryDirectory(prefix="keras-course-probe-") as folder:
+            probe = wrap(["/bin/true"], None, rules=filter_file(Path(folder)))
+            done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap cannot run here: {exc}"
     if done.returncode != 0:
@@ -152,13 +172,58 @@ def _dirs_for(path: Path, made: set[Path]) -> list[str]:
     return args
 
 
-def wrap(command: list[str], box: Path | None, cwd: Path | None = None, as_pid_1: bool = False) -> list[str]:
+@functools.cache
+def seccomp_filter() -> bytes:
+    """The sandbox's seccomp filter as BPF for bwrap --seccomp: everything is allowed but
+    REFUSED_CALLS, which fail with EPERM; a call of another architecture (a 32-bit call on
+    x86_64) kills the process, libseccomp's default, so it cannot go around the filter."""
+    import tempfile
+
+    import pyseccomp  # lazy: Linux only, and only where a sandbox is made
+
+    rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+    for call in REFUSED_CALLS:
+        rules.add_rule(pyseccomp.ERRNO(errno.EPERM), call)
+    with tempfile.TemporaryFile() as handle:
+        rules.export_bpf(handle)
+        handle.seek(0)
+        return handle.read()
+
+
+def filter_file(folder: Path) -> Path:
+    """The seccomp filter written into folder (the run folder's root, outside the box)."""
+    path = folder / "seccomp.bpf"
+    if not path.is_file():
+        path.write_bytes(seccomp_filter())
+    return path
+
+
+def wrap(
+    command: list[str],
+    box: Path | None,
+    cwd: Path | None = None,
+    as_pid_1: bool = False,
+    rules: Path | None = None,
+    passed_fds: tuple[int, ...] = (),
+) -> list[str]:
     """The bwrap command line that runs command in the sandbox, in cwd, writing only into box;
     as_pid_1 makes command the init of the sandbox's pid namespace, which nothing inside can
-    kill (the fork server, forkserver.py)."""
+    kill (the fork server, forkserver.py). A shell opens the seccomp filter file (rules, by
+    default written beside box) for bwrap to read, on a descriptor that is none of passed_fds
+    (those the caller hands down to command)."""
     bwrap = bwrap_path() or "bwrap"
+    if rules is None:
+        assert box is not None, "a sandbox without a box needs its filter file"
+        rules = filter_file(box.parent)
+    fd = min(set(range(3, 10)) - set(passed_fds))  # a shell's redirection takes one digit
     args = [
+        "/bin/sh",
+        "-c",
+        f'exec {fd}<"$0" && exec "$@"',
+        str(rules),
         bwrap,
+        "--seccomp",
+        str(fd),
         "--unshare-pid",
         *(["--as-pid-1"] if as_pid_1 else []),
         "--unshare-net",

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,11 @@ from traitlets import Bool, Float, Int, Unicode
 from keras_course.run import sandbox
 from keras_course.run.cgroups import RunCgroup
 from keras_course.run.forkserver import ForkedKernel, Handle
+from keras_course.run.leftovers import OwnedFolder
 
 NAME = "keras-course-sandbox"  # the entry point in pyproject.toml, and the kernelspec's name
 MAX_DATA_BYTES = 256 * 1024 * 1024  # what is copied into a run folder at most
+KERNEL_PREFIX = "keras-course-kernel-"  # a kernel's own run folder (nbgrader's), named after its owner
 
 
 def copy_data_files(source: Path, target: Path) -> None:
@@ -85,7 +86,7 @@ class SandboxProvisioner(LocalProvisioner):
     limit_reason: str | None = None
     peak_tasks = 0
     _cgroup: RunCgroup | None = None
-    _own_dir: str | None = None
+    _own_dir: OwnedFolder | None = None
     _service: Any = None
     _warm: Handle | None = None
 
@@ -97,7 +98,8 @@ class SandboxProvisioner(LocalProvisioner):
         sandboxed = self.isolation == "sandbox"
         root = self.run_dir
         if not root:
-            self._own_dir = root = tempfile.mkdtemp(prefix="keras-course-kernel-")
+            self._own_dir = OwnedFolder(KERNEL_PREFIX)
+            root = self._own_dir.name
         folder = sandbox.RunFolder(Path(root))
         if self.forkserver:  # the slot's folder, which the runner has emptied (before its watchdog)
             self._warm = Handle(**json.loads(self.forkserver))
@@ -167,6 +169,6 @@ class SandboxProvisioner(LocalProvisioner):
             self._cgroup.remove()
             self._cgroup = None
         if self._own_dir is not None:
-            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir.cleanup()
             self._own_dir = None
         await super().cleanup(restart=restart)
