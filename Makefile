@@ -21,7 +21,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install sandbox demo test test-all mutate mutate-more course bench lint format stubs data calibrate dist clean
+.PHONY: install sandbox demo test test-all soak mutate mutate-more course bench lint format stubs data calibrate dist clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
 # jsonschema imports rfc3987-syntax where it is installed (jupyter-events asks for it), which
@@ -63,6 +63,14 @@ test: install
 
 test-all: install
 	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider
+
+# A class-sized batch through the warm slots (tests/soak.py, not part of `make test`): NOTEBOOKS
+# hello_nets notebooks graded by `keras-course grade --jobs 2`, a hostile one of tests/hostile/slots/
+# every 50th. It fails unless every honest notebook gets the result it gets alone and nothing of
+# the batch is left; it prints the seconds per notebook of the first 100 against the last 100.
+NOTEBOOKS ?= 1000
+soak: data
+	$(BIN)/python tests/soak.py --notebooks $(NOTEBOOKS) --jobs 2
 
 # Mutation testing of the grading logic against the fast tests (not part of `make test`: it takes
 # long). mutmut runs in $(MUTATE), where src/ links to graders/ (pyproject.toml [tool.mutmut]
