@@ -153,9 +153,14 @@ def _clear(fd: int, top_fd: int, device: int, pending: deque[str]) -> bool:
 def _move_up(name: str, fd: int, top_fd: int, pending: deque[str]) -> bool:
     """Move the folder name from fd to the top, under a fresh name, and queue it."""
     new = f".removing-{secrets.token_hex(8)}"
-    try:
-        os.rename(name, new, src_dir_fd=fd, dst_dir_fd=top_fd)
-    except OSError:
-        return False
-    pending.append(new)
-    return True
+    for attempt in range(2):
+        try:
+            os.rename(name, new, src_dir_fd=fd, dst_dir_fd=top_fd)
+            pending.append(new)
+            return True
+        except PermissionError:  # a folder moves only where its own mode lets '..' be rewritten
+            if attempt == 0 and not _let_in(name, fd):
+                return False
+        except OSError:
+            return False
+    return False
