@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import nbformat
 import pytest
 from keras_course.course.config import load_course
 from keras_course.course.paths import EXERCISES, GRADERS, ROOT, SOLUTIONS
@@ -15,8 +19,11 @@ CLI = [sys.executable, "-m", "keras_course"]
 COURSE = load_course()
 
 
-def run(*args, cwd=ROOT):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+HOSTILE_SLOTS = Path(__file__).resolve().parent / "hostile" / "slots"
+
+
+def run(*args, cwd=ROOT, env=None):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def test_list_prints_ids_titles_and_points():
@@ -129,9 +136,17 @@ def test_grade_refuses_report_options_it_cannot_honour_before_grading(tmp_path, 
 
 
 @pytest.mark.notebook
-def test_check_json_on_a_solution_exits_0_with_the_contract_schema():
-    out = run("check", SOLUTIONS / "hello_nets.ipynb", "--json")
-    assert out.returncode == 0, out.stderr
+def test_check_json_on_a_solution_exits_0_with_the_contract_schema(tmp_path):
+    """The solution, with a cell that leaves a tree 3,000 deep in its working folder, home and
+    /tmp (tests/hostile/slots/deep_tree.py): the run folder goes with the run all the same."""
+    nb = nbformat.read(SOLUTIONS / "hello_nets.ipynb", as_version=4)
+    deep = (HOSTILE_SLOTS / "deep_tree.py").read_text(encoding="utf-8")
+    nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell(deep))
+    nbformat.write(nb, tmp_path / "hello_nets.ipynb")
+    with tempfile.TemporaryDirectory(prefix="kc-") as tmp:  # short: ZeroMQ's socket paths are
+        out = run("check", tmp_path / "hello_nets.ipynb", "--json", env={**os.environ, "TMPDIR": tmp})
+        assert out.returncode == 0, out.stderr
+        assert list(Path(tmp).iterdir()) == [], "the run left its folder behind"
     (result,) = json.loads(out.stdout)["results"]
     assert set(result) >= {"learner", "exercise", "score", "max_score", "error", "checks"}
     assert result["score"] == result["max_score"] == 4

@@ -22,15 +22,19 @@ space), so an address-space cap would have to sit far above the memory budget to
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import os
 import secrets
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from keras_course.run.cleanup import OPEN_DIR
 
 POLL = 0.1  # seconds between two looks at the tree
 GRACE = 5.0  # seconds past the time limit before the watchdog ends a kernel nbclient did not stop
@@ -47,6 +51,7 @@ LIMIT_MESSAGES = {
     "disk": "the notebook wrote more than {disk:g} MB of files",
 }
 MAX_FILES = 100_000  # files in the run folder past which the disk limit counts as hit
+MAX_DEPTH = 4096  # folder levels in the run folder past which the disk limit counts as hit
 
 
 def run_token(notebook: Path) -> str:
@@ -138,24 +143,61 @@ def tasks(pid: int) -> int:
 
 
 def disk_use(folder: Path) -> tuple[int, int]:
-    """The bytes on disk and the number of files below folder (links are not followed)."""
+    """The bytes on disk and the number of files below folder, links not followed. It walks by
+    descriptors, one a level, so that no depth hides a file from it (a path past PATH_MAX
+    would); a tree deeper than MAX_DEPTH counts as MAX_FILES + 1 files: past the limit."""
     used = files = 0
-    stack = [str(folder)]
-    while stack and files <= MAX_FILES:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
-            continue
-        for entry in entries:
+    try:
+        stack = [_listing(os.open(folder, OPEN_DIR))]
+    except OSError:
+        return used, files
+    try:
+        while stack and files <= MAX_FILES:
+            fd, entries = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                os.close(stack.pop()[0])
+                continue
             files += 1
             try:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             used += getattr(info, "st_blocks", 0) * 512 or info.st_size
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-    return used, files
+            if stat.S_ISDIR(info.st_mode):
+                if len(stack) >= MAX_DEPTH:
+                    return used, MAX_FILES + 1
+                try:
+                    stack.append(_listing(os.open(entry.name, OPEN_DIR, dir_fd=fd)))
+                except OSError as exc:  # out of descriptors: what cannot be counted is past the limit
+                    if exc.errno in (errno.EMFILE, errno.ENFILE):
+                        return used, MAX_FILES + 1
+        return used, files
+    finally:
+        for fd, _ in stack:
+            os.close(fd)
+
+
+def enough_descriptors() -> None:
+    """Let this process hold a descriptor per level of a tree MAX_DEPTH deep (disk_use)."""
+    try:
+        import resource  # lazy: Unix only
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = MAX_DEPTH + 1024
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _listing(fd: int) -> tuple[int, Iterator[os.DirEntry]]:
+    """A folder's descriptor and its entries, read whole (so that scandir lets its own go)."""
+    try:
+        return fd, iter(list(os.scandir(fd)))
+    except OSError:
+        return fd, iter([])
 
 
 def kill(pids: Iterable[int]) -> None:
@@ -277,6 +319,7 @@ class Watchdog:
         self.processes = processes  # processes and threads the tree may have at once
         self.peak_tasks = 0  # the most processes and threads the tree had at once
         self._also = also  # more processes of the run: a forked kernel's cgroup (forkserver.py)
+        self._next_disk = 0.0  # time.monotonic() of the next walk of the disk folder
         self._me = os.getpid()
         self._baseline: set[int] = set()
         self._done = threading.Event()
@@ -285,6 +328,7 @@ class Watchdog:
 
     def __enter__(self) -> Watchdog:
         set_subreaper()
+        enough_descriptors()
         self._baseline = set(descendants(self._me))
         self._thread.start()
         return self
@@ -319,8 +363,11 @@ class Watchdog:
             if self.processes is not None and count >= self.processes:  # the cgroup's cap, reached
                 self.stop("processes")
                 return
-            if self.disk is not None:
+            if self.disk is not None and time.monotonic() >= self._next_disk:
+                started = time.monotonic()
                 written, files = disk_use(self.disk[0])
+                # A large tree takes long to walk: walk it at most a fifth of the time.
+                self._next_disk = time.monotonic() + 4 * (time.monotonic() - started)
                 if written >= self.disk[1] or files > MAX_FILES:
                     self.stop("disk")
                     return
