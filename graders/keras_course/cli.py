@@ -3,8 +3,10 @@ worker (a Dask worker for `grade --scheduler`).
 
 Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
 pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
-one-line error (also: a batch with nothing to grade), 130 and 143 for a batch stopped by Ctrl-C
-or SIGTERM. Warnings (files a batch does not grade, and why) go to stderr.
+one-line error (also: a batch with nothing to grade), 3 a batch graded and reported in which the
+grader failed on some notebooks (their results say so; --resume grades them again), 130 and 143
+for a batch stopped by Ctrl-C or SIGTERM. Warnings (files a batch does not grade, and why) go to
+stderr.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from keras_course.course.config import SANDBOX_MODES, CourseError, load_course
 from keras_course.grade.layouts import Found, find_submissions
 from keras_course.grade.roster import Learner
+from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
     checklist,
@@ -25,6 +28,8 @@ from keras_course.report.results import (
     to_junit,
     write_atomic,
 )
+
+GRADER_ERRORS = 3  # grade's exit code when the grader failed on some notebooks (README "For CI")
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -65,10 +70,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         print(checklist(result, color=sys.stdout.isatty()))
     return 0 if result.passed_here else 1
-
-
-def warn(message: str) -> None:
-    print(f"keras-course: warning: {message}", file=sys.stderr)
 
 
 def write_reports(
@@ -161,7 +162,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
             scheduler=args.scheduler or args.scheduler_file,
         )
     write_reports(results, args, learners)
-    return 0
+    return batch_exit_code(results)
+
+
+def batch_exit_code(results: list[Result]) -> int:
+    """0 for a batch graded, GRADER_ERRORS when the grader failed on some notebooks (with one
+    line that says so): their reports are written all the same."""
+    failed = sum(r.grader_error for r in results)
+    if not failed:
+        return 0
+    warn(f"the grader failed on {failed} notebook(s), not graded yet: run again with --resume to grade them")
+    return GRADER_ERRORS
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -196,7 +207,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(checklist(result))
     print()
     write_reports(results, args)
-    return 0
+    return batch_exit_code(results)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -269,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Canvas's 'Download Submissions' (every file at the top), or Moodle's 'Download all "
             "submissions'. A notebook's exercise comes from its metadata, else its file name. "
             "Files not graded are listed on stderr with the reason. Exit code 0: graded and "
-            "reported; 2: bad input, or nothing to grade; 130/143: stopped (graded results are kept)."
+            "reported; 2: bad input, or nothing to grade; 3: graded and reported, but the grader "
+            "failed on some notebooks (--resume grades them again); 130/143: stopped (graded "
+            "results are kept)."
         ),
     )
     grade.add_argument("folder")

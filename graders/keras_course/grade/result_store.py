@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from keras_course.course.config import Course
+from keras_course.report.notices import warn
 from keras_course.report.results import Result, write_atomic
 from keras_course.run.sandbox import LEVELS
 
@@ -83,3 +84,12 @@ class ResultStore:
         }
         text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
         write_atomic(self.path(result.learner, result.exercise), text + "\n")
+
+    def keep(self, result: Result, notebook_sha256: str) -> Result:
+        """save(), where a result that cannot be stored is a warning, not the batch's end: it is
+        reported all the same, and graded again by --resume."""
+        try:
+            self.save(result, notebook_sha256)
+        except OSError as exc:
+            warn(f"{self.path(result.learner, result.exercise)}: not stored ({exc.strerror or exc})")
+        return result
