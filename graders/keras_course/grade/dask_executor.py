@@ -47,7 +47,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from keras_course.course.config import CourseError
-from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, GRADERS, HELDOUT, grader_file
+from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
+from keras_course.grade.grader_code import code_digest
 from keras_course.grade.layouts import Job
 from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
@@ -85,13 +86,10 @@ def same(data: DataFiles) -> DataFiles:
 
 
 def course_digest(exercise_id: str) -> str:
-    """The sha256 of what decides an exercise's verdicts besides the notebook: course.toml and
-    the exercise's grader."""
-    digest = hashlib.sha256()
-    for path in (COURSE_TOML, GRADERS / "conftest.py", grader_file(exercise_id)):
-        digest.update(path.read_bytes() if path.is_file() else b"")
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """The sha256 of what decides an exercise's verdicts besides the notebook: course.toml (its
+    limits apply on the worker) and the code that makes them (grader_code.py)."""
+    toml = COURSE_TOML.read_bytes() if COURSE_TOML.is_file() else b""
+    return hashlib.sha256(toml + b"\0" + code_digest(exercise_id).encode()).hexdigest()
 
 
 def data_files() -> DataFiles:
