@@ -8,6 +8,9 @@ conftest.py writes bob's result file as something that is not JSON, and a fixtur
 cy. The notebooks are cheap
 (counting_parameters without Keras: hidden_layer_params = 20 scores 2 of 6, as in
 test_batch_resume.py), graded without the sandbox, so that no kernel imports TensorFlow.
+
+What `grade` prints is its own: no Python warning, not even for the notebooks without cell ids
+that older Jupyter versions save, which nbformat warns about.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
-from keras_course.course.paths import COURSE_TOML, DATASETS, GRADERS, SOLUTIONS
+from keras_course.course.paths import COURSE_TOML, DATASETS, GRADERS, ROOT, SOLUTIONS
 from keras_course.grade.result_store import RESULTS_DIR
 
 pytestmark = pytest.mark.notebook
@@ -153,3 +156,16 @@ def test_resume_keeps_a_result_only_from_the_same_graders_with_the_score_of_its_
 
     assert (changed.returncode, graded_lines(changed)) == (0, ["graded ann/counting_parameters"])
     assert results_of(report)[("ann", "counting_parameters")]["score"] == 2
+
+
+def test_grade_prints_only_its_own_lines_for_notebooks_without_cell_ids(tmp_path):
+    """nbformat 4.4 as older Jupyter versions save it, and 4.5 as some tools save it, without ids."""
+    batch = tmp_path / "batch"
+    hand_in(batch, "ann", "counting_parameters", cheap_notebook(minor=4))
+    hand_in(batch, "bob", "counting_parameters", cheap_notebook(minor=5))
+
+    out = grade(ROOT, batch)
+
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert graded_lines(out) == ["graded ann/counting_parameters", "graded bob/counting_parameters"]
+    assert [line for line in out.stderr.splitlines() if not line.startswith("graded ")] == []

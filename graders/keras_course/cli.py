@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from keras_course.course.config import SANDBOX_MODES, CourseError, load_course
@@ -340,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not sys.warnoptions:  # what the command prints is its own; -W or PYTHONWARNINGS shows them
+        warnings.simplefilter("ignore")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
