@@ -169,6 +169,13 @@ def test_resume_keeps_a_result_only_from_the_same_graders_with_the_score_of_its_
 
     assert (changed.returncode, graded_lines(changed)) == (0, ["graded ann/counting_parameters"])
     assert results_of(report)[("ann", "counting_parameters")]["score"] == 2
+    (tmp_path / "a file").touch()
+    unwritable = tmp_path / "a file" / "results.json"
+
+    reported = grade(course, batch, "--resume", "--json", unwritable, "--csv", tmp_path / "grades.csv")
+
+    assert reported.returncode == 2 and (tmp_path / "grades.csv").is_file()  # the others are written
+    assert reported.stderr.splitlines()[-1].startswith(f"keras-course: error: cannot write {unwritable} (")
 
 
 def test_grade_prints_only_its_own_lines_and_its_reports_whatever_the_notebooks_leave(tmp_path):

@@ -76,29 +76,40 @@ def cmd_check(args: argparse.Namespace) -> int:
 def write_reports(
     results: list[Result], args: argparse.Namespace, learners: dict[str, Learner] | None = None
 ) -> None:
-    """The report files the options ask for, and the summary table on stdout."""
-    course = load_course()
-    exercises = list(course.exercises)
+    """The report files the options ask for, and the summary table on stdout. A file that cannot
+    be written does not keep the others from being written: a one-line error names it after."""
     learners = learners or {}
     names = {learner_id: who.name for learner_id, who in learners.items()}
-    if args.json:
-        write_atomic(Path(args.json), to_json(results))
-    if args.csv and getattr(args, "lms", None) == "canvas":
-        from keras_course.report.lms import to_canvas
+    unwritten = []
+    for path, text in report_texts(results, args, learners).items():
+        try:
+            write_atomic(Path(path), text)
+        except OSError as exc:
+            unwritten.append(f"{path} ({exc.strerror or exc})")
+    print(summary_table(results, list(load_course().exercises), names))
+    if unwritten:
+        kept = "the results are stored: --resume writes the reports without grading again"
+        raise CourseError(f"cannot write {', '.join(unwritten)}; {kept}")
 
-        write_atomic(Path(args.csv), to_canvas(results, course, learners))
+
+def report_texts(results: list[Result], args: argparse.Namespace, learners: dict[str, Learner]) -> dict:
+    """The text of each report file the options ask for, by its path."""
+    course = load_course()
+    names = {learner_id: who.name for learner_id, who in learners.items()}
+    texts = {args.json: to_json(results), args.junit: to_junit(results)}
+    if args.csv and getattr(args, "lms", None) == "canvas":
+        from keras_course.report.lms import to_canvas  # the LMS formats, only when asked for
+
+        texts[args.csv] = to_canvas(results, course, learners)
     elif args.csv and getattr(args, "lms", None) == "moodle":
         from keras_course.report.lms import to_moodle
 
-        text, left_out = to_moodle(results, course, learners)
-        write_atomic(Path(args.csv), text)
+        texts[args.csv], left_out = to_moodle(results, course, learners)
         if left_out:
             warn(f"{args.csv}: left out (no email address in the roster): {', '.join(left_out)}")
     elif args.csv:
-        write_atomic(Path(args.csv), to_csv(results, exercises, names))
-    if args.junit:
-        write_atomic(Path(args.junit), to_junit(results))
-    print(summary_table(results, exercises, names))
+        texts[args.csv] = to_csv(results, list(course.exercises), names)
+    return {path: text for path, text in texts.items() if path}
 
 
 def discover(folder: Path) -> Found:
