@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -84,9 +85,11 @@ def hand_in(batch: Path, learner: str, exercise: str, text: str) -> None:
     (batch / learner / f"{exercise}.ipynb").write_text(text, encoding="utf-8")
 
 
-def grade(course: Path, batch: Path, *options: object, sandbox: str = "off") -> subprocess.CompletedProcess:
-    """`keras-course grade` of the copied course (its package first on the path)."""
-    env = dict(os.environ, PYTHONPATH=str(course / "graders"))
+def grade(
+    course: Path, batch: Path, *options: object, sandbox: str = "off", **env: str
+) -> subprocess.CompletedProcess:
+    """`keras-course grade` of the copied course (its package first on the path), env added."""
+    env = dict(os.environ, PYTHONPATH=str(course / "graders"), **env)
     args = [*CLI, "grade", batch, "--sandbox", sandbox, "--timeout", "60", "--jobs", "2", *options]
     return subprocess.run(args, capture_output=True, text=True, cwd=course, env=env, timeout=300)
 
@@ -185,7 +188,12 @@ def test_grade_prints_only_its_own_lines_and_its_reports_whatever_the_notebooks_
     hand_in(batch, "ann", "counting_parameters", cheap_notebook(minor=4))
     hand_in(batch, "bob", "counting_parameters", cheap_notebook(minor=5, before=DEEP_TREE))
 
-    out = grade(ROOT, batch, "--jobs", "1", "--json", tmp_path / "results.json", sandbox="required")
+    temporary = Path(tempfile.mkdtemp(prefix="kc-"))  # the slots' folders: short, for their sockets
+    report = ["--json", tmp_path / "results.json"]
+    try:
+        out = grade(ROOT, batch, "--jobs", "1", *report, sandbox="required", TMPDIR=str(temporary))
+    finally:  # what shutil.rmtree could not remove, if the batch left it
+        subprocess.run(["rm", "-rf", str(temporary)], check=True)
 
     assert out.returncode == 0, out.stderr[-3000:]
     assert graded_lines(out) == ["graded ann/counting_parameters", "graded bob/counting_parameters"]
