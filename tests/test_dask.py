@@ -22,11 +22,13 @@ import dask
 import distributed
 import psutil
 import pytest
+from keras_course.course.config import load_course
 from keras_course.course.paths import DATASETS_ENV, ROOT
 from keras_course.grade import dask_executor
 from keras_course.grade.batch import grade_folder
-from keras_course.grade.result_store import RESULTS_DIR
-from keras_course.report.results import to_json
+from keras_course.grade.layouts import Job
+from keras_course.grade.result_store import RESULTS_DIR, ResultStore
+from keras_course.report.results import GRADER_FAILED, to_json
 
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]
@@ -248,6 +250,24 @@ def test_the_client_killed_then_resume(client, tmp_path):
     assert graded == ["graded bob/counting_parameters: 2/6 [1/1, 0 failed, ETA 0:00]"]
     rows = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert [row.split(",")[3] for row in rows[2:]] == ["2", "2"]
+
+
+def test_a_notebook_the_client_cannot_send_is_that_notebooks_grader_error(client, tmp_path):
+    """A notebook gone between discovery and grading: one grader error, stored, and the batch
+    goes on (before, the client's read raised out of the whole batch)."""
+    folder = tmp_path / "batch"
+    hand_in(folder, "ann", notebook("hidden_layer_params = 20"))
+    gone = Job("bob", "counting_parameters", folder / "bob" / "counting_parameters.ipynb")
+    jobs = [Job("ann", "counting_parameters", folder / "ann" / "counting_parameters.ipynb"), gone]
+    store = ResultStore(tmp_path / "store", load_course(), None, 60, None)
+    settings = dask_executor.Settings(timeout=60, sandbox="off")
+
+    graded = dask_executor.run_jobs_on_dask(client.scheduler.address, jobs, store, settings, None)
+    results = {r.learner: r for r in graded}
+    assert (results["ann"].score, results["ann"].grader_error) == (2, False)
+    assert results["bob"].grader_error and results["bob"].error.startswith(GRADER_FAILED)
+    assert str(gone.notebook) in results["bob"].error
+    assert sorted(p.parent.name for p in store.folder.glob("*/*.json")) == ["ann", "bob"]
 
 
 def test_a_worker_with_another_course_says_so(tmp_path):

@@ -174,7 +174,9 @@ def test_a_stored_result_is_kept_only_for_the_same_notebook_and_settings(tmp_pat
     course = load_course()
     notebook = tmp_path / "counting_parameters.ipynb"
     notebook.write_text("{}", encoding="utf-8")
-    result = Result("ann", "counting_parameters", 2.0, 6.0, None, [CheckResult("layers", False, 0, 1, "x")])
+    points = course.exercise("counting_parameters").checks  # hidden_layer_params (2 points) passed
+    checks = [CheckResult(name, p == 2, p if p == 2 else 0.0, p, "x") for name, p in points.items()]
+    result = Result("ann", "counting_parameters", 2.0, 6.0, None, checks)
     ResultStore(tmp_path / "store", course, None, None, None).save(result, sha256_of(notebook))
 
     def kept(seed=None, memory=None) -> bool:

@@ -14,7 +14,7 @@ import pytest
 import xmlschema
 from keras_course.course.config import CourseError, load_course
 from keras_course.grade.batch import not_submitted
-from keras_course.grade.grading import error_result
+from keras_course.grade.grading import error_result, grader_failed
 from keras_course.grade.roster import Learner, read_roster
 from keras_course.report.lms import to_canvas, to_moodle
 from keras_course.report.results import CheckResult, Result, summary_table, to_csv, to_junit
@@ -149,6 +149,23 @@ def test_canvas_import_has_one_column_per_handed_in_assignment_and_the_points_po
         ["Bo, Bob", "102", "", "", "", "3", "0"],
         ["Cy, Cy", "103", "", "", "", "", ""],
     ]
+
+
+def test_a_notebook_the_grader_failed_on_has_no_grade_yet_in_any_report():
+    """Not 0, which an import would take for the learner's grade: empty in the CSV and the LMS
+    files (its learner's total and its assignment too), "!" in the table, a grader-error in JUnit."""
+    failed = grader_failed("101", "counting_parameters", "its grading process ended with exit code 2")
+    results = [failed if (r.learner, r.exercise) == ("101", "counting_parameters") else r for r in batch()]
+    assert failed.error.startswith("the grader failed on this notebook; it will be graded again (")
+    rows = {row[0]: row for row in rows_of(to_csv(results, EXERCISES))}
+    assert rows["101"][2:5] == ["4", "", ""] and rows["101"][-1] == ""
+    assert rows["102"][-1] == "3"
+    table = summary_table(results, EXERCISES).splitlines()
+    assert table[2].split() == ["101", "101", "4", "!", "-", "-", "-", "-", "-", "!"]
+    assert table[-1] == "(! : the grader failed on this notebook; it will be graded again with --resume)"
+    run = ET.fromstring(to_junit(results)).find("testsuite[@name='101.counting_parameters']/testcase/error")
+    assert (run.get("type"), run.get("message")) == ("grader-error", failed.error)
+    assert rows_of(to_canvas(results, COURSE, LEARNERS))[2][5] == ""  # introducing_keras: not 4
 
 
 def test_canvas_import_leaves_the_id_empty_where_it_is_no_canvas_user_id():

@@ -17,7 +17,7 @@ import pytest
 from keras_course.course.config import load_course
 from keras_course.course.paths import ROOT, SOLUTIONS
 from keras_course.grade.result_store import ResultStore, sha256_of
-from keras_course.report.results import Result
+from keras_course.report.results import CheckResult, Result
 from keras_course.run.sandbox import RunFolder, wrap
 
 CLI = [sys.executable, "-m", "keras_course"]
@@ -69,8 +69,10 @@ def test_resume_regrades_results_graded_with_weaker_isolation(tmp_path):
     notebook = tmp_path / "hello_nets.ipynb"
     shutil.copy(SOLUTIONS / "hello_nets.ipynb", notebook)
     graded = {}
+    points = course.exercise("hello_nets").checks
+    checks = [CheckResult(name, True, p, p, "") for name, p in points.items()]
     for isolation in ("none", "sandbox"):
-        result = Result("ann", "hello_nets", 4.0, 4.0, None, isolation=isolation)
+        result = Result("ann", "hello_nets", 4.0, 4.0, None, checks, isolation=isolation)
         store = ResultStore(tmp_path / isolation, course, None, None, None, isolation)
         store.save(result, sha256_of(notebook))
         graded[isolation] = tmp_path / isolation

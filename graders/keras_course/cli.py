@@ -3,19 +3,23 @@ worker (a Dask worker for `grade --scheduler`).
 
 Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
 pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
-one-line error (also: a batch with nothing to grade), 130 and 143 for a batch stopped by Ctrl-C
-or SIGTERM. Warnings (files a batch does not grade, and why) go to stderr.
+one-line error (also: a batch with nothing to grade), 3 a batch graded and reported in which the
+grader failed on some notebooks (their results say so; --resume grades them again), 130 and 143
+for a batch stopped by Ctrl-C or SIGTERM. Warnings (files a batch does not grade, and why) go to
+stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from keras_course.course.config import SANDBOX_MODES, CourseError, load_course
 from keras_course.grade.layouts import Found, find_submissions
 from keras_course.grade.roster import Learner
+from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
     checklist,
@@ -25,6 +29,8 @@ from keras_course.report.results import (
     to_junit,
     write_atomic,
 )
+
+GRADER_ERRORS = 3  # grade's exit code when the grader failed on some notebooks (README "For CI")
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -67,36 +73,43 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.passed_here else 1
 
 
-def warn(message: str) -> None:
-    print(f"keras-course: warning: {message}", file=sys.stderr)
-
-
 def write_reports(
     results: list[Result], args: argparse.Namespace, learners: dict[str, Learner] | None = None
 ) -> None:
-    """The report files the options ask for, and the summary table on stdout."""
-    course = load_course()
-    exercises = list(course.exercises)
+    """The report files the options ask for, and the summary table on stdout. A file that cannot
+    be written does not keep the others from being written: a one-line error names it after."""
     learners = learners or {}
     names = {learner_id: who.name for learner_id, who in learners.items()}
-    if args.json:
-        write_atomic(Path(args.json), to_json(results))
-    if args.csv and getattr(args, "lms", None) == "canvas":
-        from keras_course.report.lms import to_canvas
+    unwritten = []
+    for path, text in report_texts(results, args, learners).items():
+        try:
+            write_atomic(Path(path), text)
+        except OSError as exc:
+            unwritten.append(f"{path} ({exc.strerror or exc})")
+    print(summary_table(results, list(load_course().exercises), names))
+    if unwritten:
+        kept = "the results are stored: --resume writes the reports without grading again"
+        raise CourseError(f"cannot write {', '.join(unwritten)}; {kept}")
 
-        write_atomic(Path(args.csv), to_canvas(results, course, learners))
+
+def report_texts(results: list[Result], args: argparse.Namespace, learners: dict[str, Learner]) -> dict:
+    """The text of each report file the options ask for, by its path."""
+    course = load_course()
+    names = {learner_id: who.name for learner_id, who in learners.items()}
+    texts = {args.json: to_json(results), args.junit: to_junit(results)}
+    if args.csv and getattr(args, "lms", None) == "canvas":
+        from keras_course.report.lms import to_canvas  # the LMS formats, only when asked for
+
+        texts[args.csv] = to_canvas(results, course, learners)
     elif args.csv and getattr(args, "lms", None) == "moodle":
         from keras_course.report.lms import to_moodle
 
-        text, left_out = to_moodle(results, course, learners)
-        write_atomic(Path(args.csv), text)
+        texts[args.csv], left_out = to_moodle(results, course, learners)
         if left_out:
             warn(f"{args.csv}: left out (no email address in the roster): {', '.join(left_out)}")
     elif args.csv:
-        write_atomic(Path(args.csv), to_csv(results, exercises, names))
-    if args.junit:
-        write_atomic(Path(args.junit), to_junit(results))
-    print(summary_table(results, exercises, names))
+        texts[args.csv] = to_csv(results, list(course.exercises), names)
+    return {path: text for path, text in texts.items() if path}
 
 
 def discover(folder: Path) -> Found:
@@ -161,7 +174,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
             scheduler=args.scheduler or args.scheduler_file,
         )
     write_reports(results, args, learners)
-    return 0
+    return batch_exit_code(results)
+
+
+def batch_exit_code(results: list[Result]) -> int:
+    """0 for a batch graded, GRADER_ERRORS when the grader failed on some notebooks (with one
+    line that says so): their reports are written all the same."""
+    failed = sum(r.grader_error for r in results)
+    if not failed:
+        return 0
+    warn(f"the grader failed on {failed} notebook(s), not graded yet: run again with --resume to grade them")
+    return GRADER_ERRORS
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -196,7 +219,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(checklist(result))
     print()
     write_reports(results, args)
-    return 0
+    return batch_exit_code(results)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -269,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Canvas's 'Download Submissions' (every file at the top), or Moodle's 'Download all "
             "submissions'. A notebook's exercise comes from its metadata, else its file name. "
             "Files not graded are listed on stderr with the reason. Exit code 0: graded and "
-            "reported; 2: bad input, or nothing to grade; 130/143: stopped (graded results are kept)."
+            "reported; 2: bad input, or nothing to grade; 3: graded and reported, but the grader "
+            "failed on some notebooks (--resume grades them again); 130/143: stopped (graded "
+            "results are kept)."
         ),
     )
     grade.add_argument("folder")
@@ -327,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not sys.warnoptions:  # what the command prints is its own; -W or PYTHONWARNINGS shows them
+        warnings.simplefilter("ignore")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,6 +9,10 @@ test, with the learner-facing message of a failure or what a passed check measur
 A check on held-out data (course.toml `hidden`) needs datasets/heldout/, which only the
 instructor's copy has. Where it is missing (the learner package) the check does not run: it is
 pending, "checked when you hand it in", neither passed nor failed (results.CheckResult.pending).
+
+A fixture that fails (the run could not be set up: a slot's folder that cannot be emptied, say),
+or a grader module the course does not know, is the grader's failure, not the learner's: the
+result says so (results.GRADER_FAILED, Result.grader_error), and `grade --resume` grades again.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed, take_measured
 from keras_course.course.config import CourseError, Exercise, load_course
 from keras_course.course.data import heldout_available
-from keras_course.report.results import PENDING, CheckResult, Result, to_json, write_atomic
+from keras_course.report.results import GRADER_FAILED, PENDING, CheckResult, Result, to_json, write_atomic
 from keras_course.run.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 
 GRADEBOOK = "keras_course_gradebook"
@@ -137,7 +141,7 @@ class Gradebook:
         self.checks: dict[str, CheckResult] = {}
         self.exercise: Exercise | None = None
         self.run: RunResult | None = None
-        self.error: str | None = None
+        self.failure: str | None = None  # how the grader itself failed, if it did
 
     def record_run(self, run: RunResult) -> None:
         self.run = run
@@ -155,10 +159,12 @@ class Gradebook:
             return
         if report.when == "setup" and report.passed:
             return
+        if report.when == "setup" and report.failed and call.excinfo is not None:
+            self.failure = self.failure or f"{call.excinfo.typename}: {call.excinfo.value}"
         try:
             self.exercise = _exercise(item.module)
         except (AttributeError, CourseError) as exc:
-            self.error = f"{item.nodeid}: {exc}"
+            self.failure = f"{item.nodeid}: {exc}"
             return
         name = item.name.removeprefix("test_")
         max_points = self.exercise.checks.get(name, 0.0)
@@ -193,15 +199,17 @@ class Gradebook:
             for name, points in exercise.checks.items()
         ]
         run = self.run
+        failed = f"{GRADER_FAILED} ({' '.join(self.failure.splitlines())[:300]})" if self.failure else None
         return Result(
             learner=self.config.getoption("--learner"),
             exercise=exercise.id,
             score=float(sum(c.points for c in checks)),
             max_score=exercise.max_score,
-            error=self.error or (run.error if run else None),
+            error=failed or (run.error if run else None),
             checks=checks,
             cell_errors=[e.describe() for e in run.cell_errors] if run else [],
             isolation=run.isolation if run else "none",
+            grader_error=failed is not None,
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

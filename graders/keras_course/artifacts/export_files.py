@@ -5,7 +5,9 @@ The export ran in the learner's kernel, so nothing it wrote is trusted. First
 swapped the export folder, or a file in it, for a link to somewhere else on the machine, which
 the grader would then read with its own rights. Every step is opened relative to the folder
 above it with O_NOFOLLOW, only plain files are copied, and their number and sizes are capped.
-The checks then read the grader's own copy. A file must be named as
+Each file is opened once, its size checked on that open file, and only that many bytes are
+copied: a file the kernel makes grow meanwhile is copied as it was checked. The checks then read
+the grader's own copy. A file must be named as
 the export names files (no path), be a plain file right in the folder (no link, no device),
 and hold no more bytes than the grader reads. An array's `.npy` header must declare exactly
 the bytes that follow it, and no Python objects; NumPy then reads it with allow_pickle=False.
@@ -70,10 +72,17 @@ def collect_export(box: Path, name: str, target: Path) -> None:
                 if info.st_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
                     raise CourseError(f"the export's file {entry} makes it larger than the grader reads")
                 with open(target / entry, "xb") as out:
-                    while block := handle.read(1 << 20):
-                        out.write(block)
+                    copy_checked(handle, out, info.st_size)
     finally:
         os.close(source_fd)
+
+
+def copy_checked(source: BinaryIO, out: BinaryIO, size: int) -> None:
+    """Copy at most size bytes, the size that was checked: what the file grew by since is left."""
+    left = size
+    while left > 0 and (block := source.read(min(left, 1 << 20))):
+        out.write(block)
+        left -= len(block)
 
 
 def _open_no_link(path: str, flags: int) -> int:

@@ -3,6 +3,9 @@ whatever layout a learning management system delivered them.
 
 Each notebook is graded in its own process, a few at a time. A missing exercise is reported as
 not submitted; a notebook that cannot be graded gets an error result; the batch always goes on.
+A failure of the grading machinery itself (anything a grading raises, a grading process that
+died) is that one notebook's error result, marked as the grader's (grading.grader_failed), and
+a clean-up that fails is a warning: the batch always ends with its results, for its reports.
 Each result is stored as soon as it is done (result_store.py), so that a batch stopped by
 Ctrl-C or SIGTERM ends its kernels, exits non-zero, and grades only what is missing when run
 again with `resume`.
@@ -16,15 +19,16 @@ import secrets
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
 from keras_course.course.config import CourseError, Exercise, load_course
-from keras_course.grade.grading import error_result, grade_notebook
+from keras_course.grade.grading import error_result, grade_notebook, grader_failed
 from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.grade.slots import WarmSlots
+from keras_course.report.notices import warn
 from keras_course.report.results import NOT_SUBMITTED, CheckResult, Result
 from keras_course.run import watchdog
 
@@ -53,22 +57,50 @@ def grade_job(
     sandbox: str | None = None,
     slots: WarmSlots | None = None,
 ) -> Result:
-    """One learner's result, whatever their notebook does; bad input is told without a kernel.
-    slots gives the kernel a warm start, when the run is sandboxed."""
+    """One learner's result, whatever their notebook does; bad input is told without a kernel,
+    and whatever else fails is the grader's failure on this notebook. slots gives the kernel a
+    warm start, when the run is sandboxed."""
     from keras_course.run.runner import read_submission
 
     try:
         read_submission(job.notebook, job.exercise)
+    except CourseError as exc:
+        return error_result(job.learner, job.exercise, str(exc))
+    try:
         warm = slots.handle() if slots is not None else None
         return grade_notebook(
             job.notebook, job.exercise, job.learner, seed, timeout, memory, sandbox, warm=warm
         )
-    except CourseError as exc:
-        return error_result(job.learner, job.exercise, str(exc))
-    except Exception as exc:  # one learner's failure must never stop the batch
-        return error_result(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
+        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
     finally:  # a grading process that was killed leaves its kernel behind: end it
         watchdog.end_tagged([watchdog.run_token(job.notebook)])
+
+
+def outcome(future: Future, job: Job) -> Result:
+    """The result of a job graded in the pool: what its grading raised is the grader's failure."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+
+
+def digest_of(notebook: Path) -> str:
+    """The notebook's sha256 as it is before grading; "" where it cannot be read (never kept)."""
+    try:
+        return sha256_of(notebook)
+    except OSError:
+        return ""
+
+
+def close_slots(slots: WarmSlots | None) -> None:
+    """End the batch's fork servers; a clean-up that fails loses no result: one warning line."""
+    if slots is None:
+        return
+    try:
+        slots.close()
+    except Exception as exc:
+        warn(f"the warm slots were not all cleaned up ({type(exc).__name__}: {exc}); the results are kept")
 
 
 @contextmanager
@@ -116,15 +148,14 @@ def run_jobs(
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         with stopping_on_signals(), batch_secret():
-            digests = {job: sha256_of(job.notebook) for job in jobs}
+            digests = {job: digest_of(job.notebook) for job in jobs}
             futures = {pool.submit(grade, job): job for job in jobs}
             try:
                 for future in as_completed(futures):
-                    result = future.result()
-                    store.save(result, digests[futures[future]])
+                    job = futures[future]
+                    done.append(store.keep(outcome(future, job), digests[job]))
                     if on_result is not None:
-                        on_result(result)
-                    done.append(result)
+                        on_result(done[-1])
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 watchdog.end_descendants(grace=5.0)
@@ -204,7 +235,6 @@ def grade_folder(
         try:
             results += run_jobs(todo, store, workers, grade, on_result)
         finally:
-            if slots is not None:
-                slots.close()
+            close_slots(slots)
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

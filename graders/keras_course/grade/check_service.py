@@ -14,12 +14,18 @@ the variables it grades;
 {"op": "grade", "exercise": ID, "export": "export-<32 hex>"} answers {"result": ...}. Anything
 else, or more than MAX_GRADINGS gradings, answers {"error": ...}. The kernel learns nothing
 through it but the verdict on its own variables.
+
+A request comes from the learner's code, so it is read as hostile: at most MAX_REQUEST_BYTES,
+nested at most MAX_NESTING deep (counted before the JSON parser, which recurses, sees it), and
+UTF-8 JSON. Whatever goes wrong with one request (these, or a failure of its grading) ends that
+request with an error answer, never the service's thread.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -32,7 +38,9 @@ from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 CHECKS_ENV = "KERAS_COURSE_CHECKS"
 SOCKET_NAME = "checks.sock"
 MAX_REQUEST_BYTES = 64 * 1024
+MAX_NESTING = 4  # a request is one flat object
 MAX_GRADINGS = 20  # per kernel: the checks of one notebook need one or two
+STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')  # JSON strings, whose brackets do not nest
 
 
 def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Path | None = None) -> dict:
@@ -62,6 +70,47 @@ def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Pat
     if notebooks is not None:
         place_cells(target / RUN_FILE, notebooks / f"{exercise.id}.ipynb")
     return {"result": asdict(grade_artifacts(target, exercise.id))}
+
+
+class BadRequest(ValueError):
+    """What is wrong with a request, in words the kernel is told."""
+
+
+def receive(connection: socket.socket, limit: int | None = MAX_REQUEST_BYTES) -> bytes:
+    """What the other end sends up to its first newline, or until it closes; BadRequest once
+    that is more than limit bytes (None: no limit, for the service's own answers)."""
+    raw = b""
+    while not raw.endswith(b"\n"):
+        block = connection.recv(65536)
+        if not block:
+            break
+        raw += block
+        if limit is not None and len(raw) > limit:
+            raise BadRequest("the request is too large")
+    return raw
+
+
+def parse(raw: bytes) -> object:
+    """The request's JSON value, or BadRequest: not UTF-8, nested too deep, or not JSON."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the request is not UTF-8") from None
+    if nesting(text) > MAX_NESTING:
+        raise BadRequest(f"the request is nested more than {MAX_NESTING} deep")
+    try:
+        return json.loads(text or "null")
+    except ValueError:
+        raise BadRequest("the request is not JSON") from None
+
+
+def nesting(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest, its strings aside."""
+    depth = deepest = 0
+    for bracket in re.sub(r"[^\[\]{}]", "", STRINGS.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def place_cells(run_file: Path, notebook: Path) -> None:
@@ -102,27 +151,27 @@ class CheckService:
             except OSError:
                 return  # stopped
             with connection:
-                connection.settimeout(30)
-                try:
-                    self._handle(connection)
-                except (OSError, ValueError):
-                    continue  # a broken request ends its connection, not the service
+                self._handle(connection)
 
     def _handle(self, connection: socket.socket) -> None:
-        raw = b""
-        while not raw.endswith(b"\n") and len(raw) <= MAX_REQUEST_BYTES:
-            block = connection.recv(4096)
-            if not block:
-                break
-            raw += block
-        if len(raw) > MAX_REQUEST_BYTES:
-            reply = {"error": "the request is too large"}
-        else:
-            request = json.loads(raw.decode("utf-8") or "null")
-            if isinstance(request, dict) and request.get("op") == "grade":
-                self._gradings += 1
-            reply = answer(request, self.box, Path(self._workdir.name), self._gradings, self.notebooks)
-        connection.sendall(json.dumps(reply).encode("utf-8") + b"\n")
+        """Answer one request: a broken one, or one whose grading failed, with an error."""
+        try:
+            connection.settimeout(30)
+            reply = self._reply(receive(connection))
+        except BadRequest as exc:
+            reply = {"error": str(exc)}
+        except Exception as exc:  # the grader's failure on this request: its type, no detail
+            reply = {"error": f"the check service failed on this request ({type(exc).__name__})"}
+        try:
+            connection.sendall(json.dumps(reply).encode("utf-8") + b"\n")
+        except OSError:
+            pass  # the kernel has gone, or stopped listening
+
+    def _reply(self, raw: bytes) -> dict:
+        request = parse(raw)
+        if isinstance(request, dict) and request.get("op") == "grade":
+            self._gradings += 1
+        return answer(request, self.box, Path(self._workdir.name), self._gradings, self.notebooks)
 
     def stop(self) -> None:
         try:
@@ -141,10 +190,5 @@ def ask(socket_path: str, request: dict, timeout: float = 600) -> dict:  # runs 
         connection.settimeout(timeout)
         connection.connect(socket_path)
         connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
-        raw = b""
-        while not raw.endswith(b"\n"):
-            block = connection.recv(65536)
-            if not block:
-                break
-            raw += block
+        raw = receive(connection, limit=None)
     return json.loads(raw.decode("utf-8"))

@@ -14,7 +14,8 @@ so a task that ran twice (a worker died under it) counts once.
   its grading processes read them from there (paths.DATASETS_ENV): a worker without the
   held-out data (the learner package) grades like the instructor's copy.
 - Course: a worker whose course.toml or graders differ from the client's gives an error result
-  that says so, not grades from another course.
+  that says so, not grades from another course; it is the grader's failure, as is any task that
+  raised (grading.grader_failed), and --resume grades those notebooks again.
 - Workers: `keras-course worker` starts a Dask nanny and worker (worker_options) with N threads
   and N "slots", a resource each task takes one of: a worker runs N notebooks at once, and
   grading tasks go only to workers started this way (a plain `dask worker` has no slots).
@@ -46,7 +47,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from keras_course.course.config import CourseError
-from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, GRADERS, HELDOUT, grader_file
+from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
+from keras_course.grade.grader_code import code_digest
 from keras_course.grade.layouts import Job
 from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
@@ -84,13 +86,10 @@ def same(data: DataFiles) -> DataFiles:
 
 
 def course_digest(exercise_id: str) -> str:
-    """The sha256 of what decides an exercise's verdicts besides the notebook: course.toml and
-    the exercise's grader."""
-    digest = hashlib.sha256()
-    for path in (COURSE_TOML, GRADERS / "conftest.py", grader_file(exercise_id)):
-        digest.update(path.read_bytes() if path.is_file() else b"")
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """The sha256 of what decides an exercise's verdicts besides the notebook: course.toml (its
+    limits apply on the worker) and the code that makes them (grader_code.py)."""
+    toml = COURSE_TOML.read_bytes() if COURSE_TOML.is_file() else b""
+    return hashlib.sha256(toml + b"\0" + code_digest(exercise_id).encode()).hexdigest()
 
 
 def data_files() -> DataFiles:
@@ -265,9 +264,11 @@ def dask_setup(worker: object) -> None:
 
 def dask_teardown(worker: object) -> None:
     """Run by Dask when a worker process closes: its fork servers end."""
+    from keras_course.grade.batch import close_slots  # the local pool's, lazily as grade_job
+
     with WARM_LOCK:
         for slots in WARM.values():
-            slots.close()
+            close_slots(slots)
         WARM.clear()
 
 
@@ -327,10 +328,10 @@ def run_jobs_on_dask(
 ) -> list[Result]:
     """Grade the jobs on the cluster; store each result as it comes, once per (learner,
     exercise). When stopped, cancel what is left, keep what is stored, and raise."""
-    from distributed import KilledWorker, as_completed
+    from distributed import as_completed
 
     from keras_course.grade.batch import stopping_on_signals
-    from keras_course.grade.grading import error_result
+    from keras_course.grade.grading import grader_failed
 
     done: list[Result] = []
     if not jobs:
@@ -343,32 +344,50 @@ def run_jobs_on_dask(
             data = client.submit(same, files, key=key, resources={SLOTS: 1}, pure=False)
             futures, digests = {}, {}
             for job in jobs:
-                notebook = job.notebook.read_bytes()
-                digests[job] = hashlib.sha256(notebook).hexdigest()
-                course = course_digest(job.exercise)
-                args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
-                futures[client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)] = job
+                try:
+                    future, digests[job] = submit(client, job, settings, data)
+                    futures[future] = job
+                except OSError as exc:  # the notebook cannot be read now: graded again by --resume
+                    why = f"{job.notebook}: {exc.strerror or exc}"
+                    done.append(store.keep(grader_failed(job.learner, job.exercise, why), ""))
+                    if on_result is not None:
+                        on_result(done[-1])
             # as_completed waits on the loop of the client it is given, by default the process's
             # default client, which need not be this one (dask/distributed#4357): a future whose
             # event was first waited on there then fails with "bound to a different event loop".
             for future in as_completed(futures, loop=client.loop):  # each future once, however often it ran
                 job = futures[future]
-                try:
-                    answer = future.result()
-                    result = (
-                        Result.from_dict(answer["result"])
-                        if "result" in answer
-                        else error_result(job.learner, job.exercise, answer["error"])
-                    )
-                except KilledWorker:
-                    why = "its grading ended the Dask worker that ran it, each time it was tried"
-                    result = error_result(job.learner, job.exercise, why)
-                except Exception as exc:  # one learner's failure must never stop the batch
-                    result = error_result(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
-                store.save(result, digests[job])
+                done.append(store.keep(task_result(future, job), digests[job]))
                 if on_result is not None:
-                    on_result(result)
-                done.append(result)
+                    on_result(done[-1])
     finally:
         client.close()
     return done
+
+
+def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[object, str]:
+    """The grading task of one job on the cluster, and the sha256 of the notebook it grades."""
+    notebook = job.notebook.read_bytes()
+    course = course_digest(job.exercise)
+    args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
+    future = client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)  # type: ignore[attr-defined]
+    return future, hashlib.sha256(notebook).hexdigest()
+
+
+def task_result(future: object, job: Job) -> Result:
+    """The result of a job's task: the learner's error where the notebook ended its worker each
+    time it was tried; the grader's failure where the task raised or the worker could not grade."""
+    from distributed import KilledWorker
+
+    from keras_course.grade.grading import error_result, grader_failed
+
+    try:
+        answer = future.result()  # type: ignore[attr-defined]
+        if "result" in answer:
+            return Result.from_dict(answer["result"])
+        return grader_failed(job.learner, job.exercise, str(answer["error"]))
+    except KilledWorker:
+        why = "its grading ended the Dask worker that ran it, each time it was tried"
+        return error_result(job.learner, job.exercise, why)
+    except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
+        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")

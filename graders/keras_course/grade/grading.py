@@ -1,4 +1,9 @@
-"""Grade one notebook by running its pytest grader, in this process or in a fresh one."""
+"""Grade one notebook by running its pytest grader, in this process or in a fresh one.
+
+A grading process that died, was stopped, or wrote no result or a broken one is the grader's
+failure, not the learner's: its result says so (grader_failed), and `grade --resume` grades that
+notebook again.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 
 from keras_course.course.config import CourseError, load_course
 from keras_course.course.paths import ROOT, grader_file
-from keras_course.report.results import Result
+from keras_course.report.results import GRADER_FAILED, Result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
 
@@ -83,9 +88,24 @@ def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result
     with contextlib.redirect_stdout(io.StringIO()) as captured:
         code = pytest.main(args)
     if not json_out.is_file():
-        tail = captured.getvalue().strip().splitlines()[-1:] or [f"exit code {code}"]
-        raise CourseError(f"the grader for {exercise_id} did not run: {tail[0]}")
-    return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
+        raise CourseError(f"the grader for {exercise_id} did not run: {last_line(captured.getvalue(), code)}")
+    return read_result(json_out)
+
+
+def read_result(json_out: Path) -> Result:
+    """The result a grader wrote to json_out, or CourseError saying how the file is broken."""
+    try:
+        return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
+    except (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
+        raise CourseError(f"its result file is broken ({type(exc).__name__}: {exc})") from None
+
+
+def last_line(output: str, code: object) -> str:
+    """The line of a grading process's output that tells what went wrong: pytest's first ERROR
+    line (a grader that could not be collected), else the last line, else the exit code."""
+    lines = output.strip().splitlines()
+    errors = [line for line in lines if line.startswith("ERROR ")]
+    return (errors or lines[-1:] or [f"exit code {code}"])[0][:300]
 
 
 def grade_notebook(
@@ -134,14 +154,17 @@ def run_grader_process(
     env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
     code, output = run_pytest(args, env, ROOT, limit)
     if code is None:
-        return error_result(learner, exercise_id, f"grading took more than {limit:g} seconds")
+        return grader_failed(learner, exercise_id, f"grading took more than {limit:g} seconds")
     if code not in (0, 1):  # pytest's codes for "graded"; a killed grader's file is no result
-        stopped = f"the grader stopped before it finished (exit code {code})"
-        return error_result(learner, exercise_id, stopped)
+        stopped = f"its grading process ended with exit code {code}: {last_line(output, code)}"
+        return grader_failed(learner, exercise_id, stopped)
     if not json_out.is_file():
-        tail = output.strip().splitlines()[-1:] or ["no output"]
-        return error_result(learner, exercise_id, f"the grader did not run: {tail[0]}")
-    return Result.from_dict(json.loads(json_out.read_text(encoding="utf-8"))["results"][0])
+        nothing = f"its grading process wrote no result: {last_line(output, code)}"
+        return grader_failed(learner, exercise_id, nothing)
+    try:
+        return read_result(json_out)
+    except CourseError as exc:
+        return grader_failed(learner, exercise_id, str(exc))
 
 
 def error_result(learner: str, exercise_id: str, error: str) -> Result:
@@ -154,3 +177,12 @@ def error_result(learner: str, exercise_id: str, error: str) -> Result:
         for name, points in exercise.checks.items()
     ]
     return Result(learner, exercise_id, 0.0, exercise.max_score, error, checks)
+
+
+def grader_failed(learner: str, exercise_id: str, why: str) -> Result:
+    """The error result of a notebook the grading machinery failed on: worded and marked as the
+    grader's failure (Result.grader_error), not the learner's, so that --resume grades it again."""
+    why = (why.strip().splitlines() or ["no reason given"])[0][:300]
+    result = error_result(learner, exercise_id, f"{GRADER_FAILED} ({why})")
+    result.grader_error = True
+    return result

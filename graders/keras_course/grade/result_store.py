@@ -2,9 +2,12 @@
 
 `<results dir>/<learner>/<exercise>.json` (by default `DIR/.keras-course-results/`, which the
 batch skips as it skips every dot-folder) holds the result with what it was graded from: the
-notebook's sha256 and the settings that decide a verdict (seed, limits, the exercise's points
-and thresholds). With `--resume` a stored result is kept only when all of these are the same
-today; a changed notebook or changed settings are graded again. Files are written atomically.
+notebook's sha256 and the settings that decide a verdict (seed, limits, the exercise's settings
+in course.toml, and the digest of the graders' code, grader_code.py). With `--resume` a stored
+result is kept only when all of these are the same today; a changed notebook, changed settings
+or changed graders are graded again, and so is a result the grader failed on
+(Result.grader_error). A kept result's score is that of its checks, at today's points: a stored
+score edited by hand does not count. Files are written atomically.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.course.config import Course
+from keras_course.course.config import Course, Exercise
+from keras_course.grade.grader_code import code_digest
+from keras_course.report.notices import warn
 from keras_course.report.results import Result, write_atomic
 from keras_course.run.sandbox import LEVELS
 
@@ -27,6 +32,18 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def rescored(result: Result, exercise: Exercise) -> Result | None:
+    """The result with each check's points, and the score, made again from the checks it passed
+    and today's points; None where its checks are not the exercise's."""
+    if [check.name for check in result.checks] != list(exercise.checks):
+        return None
+    for check in result.checks:
+        check.max_points = exercise.checks[check.name]
+        check.points = check.max_points if check.passed is True and not check.pending else 0.0
+    result.score, result.max_score = float(sum(c.points for c in result.checks)), exercise.max_score
+    return result
 
 
 class ResultStore:
@@ -56,12 +73,13 @@ class ResultStore:
 
     def settings(self, exercise_id: str) -> dict:
         """What, besides the notebook, decides the verdict: compared as JSON."""
-        exercise = self.course.exercise(exercise_id)
-        raw = {**self.limits, "checks": exercise.checks, "thresholds": exercise.thresholds}
+        exercise = asdict(self.course.exercise(exercise_id))
+        raw = {**self.limits, "exercise": exercise, "graders": code_digest(exercise_id)}
         return json.loads(json.dumps(raw, sort_keys=True))
 
     def load(self, learner: str, exercise_id: str, notebook: Path) -> Result | None:
-        """The stored result, if it was graded from this very notebook with today's settings."""
+        """The stored result, if it was graded from this very notebook with today's settings and
+        graders, and the grader did not fail on it; scored from its checks."""
         try:
             stored = json.loads(self.path(learner, exercise_id).read_text(encoding="utf-8"))
             result = Result.from_dict(stored["result"])
@@ -70,10 +88,11 @@ class ResultStore:
                 and stored["settings"] == self.settings(exercise_id)
                 and (result.learner, result.exercise) == (learner, exercise_id)
                 and LEVELS.get(result.isolation, -1) >= LEVELS[self.isolation]
+                and not result.grader_error
             )
+            return rescored(result, self.course.exercise(exercise_id)) if same else None
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return result if same else None
 
     def save(self, result: Result, notebook_sha256: str) -> None:
         record = {
@@ -83,3 +102,12 @@ class ResultStore:
         }
         text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
         write_atomic(self.path(result.learner, result.exercise), text + "\n")
+
+    def keep(self, result: Result, notebook_sha256: str) -> Result:
+        """save(), where a result that cannot be stored is a warning, not the batch's end: it is
+        reported all the same, and graded again by --resume."""
+        try:
+            self.save(result, notebook_sha256)
+        except OSError as exc:
+            warn(f"{self.path(result.learner, result.exercise)}: not stored ({exc.strerror or exc})")
+        return result

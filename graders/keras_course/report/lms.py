@@ -4,7 +4,8 @@ One column per assignment of course.toml's [assignments], in course order: the s
 scores of the assignment's exercises that the learner handed in (an exercise not handed in adds
 nothing); the cell is empty when the learner handed in none of them, which both systems import
 as "no grade". Assignments that nobody in the batch handed in are left out, so that importing a
-batch does not touch the other assignments' grades.
+batch does not touch the other assignments' grades. An assignment with a notebook the grader
+failed on (Result.grader_error) is empty too: it has no grade until that notebook is graded.
 """
 
 from __future__ import annotations
@@ -17,19 +18,18 @@ LMS = ("canvas", "moodle")
 
 
 def assignment_scores(results: list[Result], course: Course) -> dict[str, dict[str, float | None]]:
-    """learner -> assignment -> the sum of the scores handed in, or None for none handed in;
-    only the assignments that someone handed in."""
+    """learner -> assignment -> the sum of the scores handed in, or None for none handed in (or
+    one the grader failed on); only the assignments that someone handed in."""
     scores: dict[str, dict[str, float | None]] = {}
+    failed = {(r.learner, course.assignment_of(r.exercise)) for r in results if r.grader_error}
     for r in results:
+        row = scores.setdefault(r.learner, {})
         if r.submitted:
             assignment = course.assignment_of(r.exercise)
-            row = scores.setdefault(r.learner, {})
             row[assignment] = (row.get(assignment) or 0.0) + r.score
-        else:
-            scores.setdefault(r.learner, {})
-    handed_in = {a for row in scores.values() for a in row}
+    handed_in = [a for a in course.assignments if any(a in row for row in scores.values())]
     return {
-        learner: {a: row.get(a) for a in course.assignments if a in handed_in}
+        learner: {a: None if (learner, a) in failed else row.get(a) for a in handed_in}
         for learner, row in scores.items()
     }
 

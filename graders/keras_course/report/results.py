@@ -3,6 +3,10 @@
 An exercise a learner did not hand in is "not submitted", which is not 0: its cell in the CSV
 is empty, in the summary table it is "-", and in JUnit its checks are skipped.
 
+A notebook the grader failed on (Result.grader_error: the machinery's fault, not the learner's)
+has no grade yet: its cell in the CSV is empty, and so is its learner's total; in the summary
+table it is "!", and in JUnit its `run` testcase is an error of type "grader-error".
+
 A check on held-out data graded where that data is not (the learner package) is pending:
 `"pending": true`, no points, and not failed; the checklist says how many points wait for the
 hand-in, and JUnit skips it.
@@ -19,6 +23,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 NOT_SUBMITTED = "not submitted"  # the error of the result of an exercise not handed in
+# The error of a result the grading machinery failed on (Result.grader_error), not the learner's.
+GRADER_FAILED = "the grader failed on this notebook; it will be graded again"
 PENDING = "checked when you hand it in"
 
 
@@ -42,6 +48,7 @@ class Result:
     checks: list[CheckResult] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
     isolation: str = "none"  # what the kernel ran under: "sandbox" or "none" (sandbox.py)
+    grader_error: bool = False  # the error is the grader's failure, not the learner's: no grade yet
 
     @property
     def submitted(self) -> bool:
@@ -69,6 +76,7 @@ class Result:
             checks=checks,
             cell_errors=list(raw.get("cell_errors", [])),
             isolation=str(raw.get("isolation", "none")),
+            grader_error=raw.get("grader_error") is True,  # absent from results of older versions
         )
 
 
@@ -86,23 +94,36 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def gradebook_rows(
-    results: list[Result], exercises: list[str], names: dict[str, str] | None = None, missing: str = ""
+    results: list[Result],
+    exercises: list[str],
+    names: dict[str, str] | None = None,
+    missing: str = "",
+    failed: str = "",
 ) -> list[list[str]]:
     """The header, the maximum points, then a row per learner (sorted by id) with their name,
-    score per exercise (`missing` where not submitted) and total (of what they handed in)."""
+    score per exercise (`missing` where not submitted, `failed` where the grader failed) and
+    total (of what they handed in; `failed` while a grade is missing because the grader failed)."""
     names = names or {}
-    learners = sorted({r.learner for r in results})
     maximum = {r.exercise: r.max_score for r in results}
-    score = {(r.learner, r.exercise): r.score for r in results if r.submitted}
+    shown = {
+        (r.learner, r.exercise): failed if r.grader_error else f"{r.score:g}" for r in results if r.submitted
+    }
     rows = [["learner", "name", *exercises, "total"]]
     rows.append(["max points", "", *(f"{maximum[ex]:g}" for ex in exercises), f"{sum(maximum.values()):g}"])
-    for learner in learners:
-        cells = [score.get((learner, ex)) for ex in exercises]
-        handed_in = [c for c in cells if c is not None]
-        total = f"{sum(handed_in):g}" if handed_in else missing
-        shown = [missing if c is None else f"{c:g}" for c in cells]
-        rows.append([learner, names.get(learner, learner), *shown, total])
+    handed_in: dict[str, list[Result]] = {r.learner: [] for r in results}
+    for r in results:
+        handed_in[r.learner] += [r] if r.submitted else []
+    for learner, mine in sorted(handed_in.items()):
+        cells = [shown.get((learner, ex), missing) for ex in exercises]
+        rows.append([learner, names.get(learner, learner), *cells, total_cell(mine, missing, failed)])
     return rows
+
+
+def total_cell(handed_in: list[Result], missing: str, failed: str) -> str:
+    """A learner's total of what they handed in; `failed` while the grader failed on any of it."""
+    if any(r.grader_error for r in handed_in):
+        return failed
+    return f"{sum(r.score for r in handed_in):g}" if handed_in else missing
 
 
 def to_csv(results: list[Result], exercises: list[str], names: dict[str, str] | None = None) -> str:
@@ -128,7 +149,8 @@ def to_junit(results: list[Result]) -> str:
         suite = ET.SubElement(suites, "testsuite", name=f"{r.learner}.{r.exercise}")
         if r.error and r.submitted:
             case = ET.SubElement(suite, "testcase", classname=suite.get("name"), name="run")
-            ET.SubElement(case, "error", message=r.error).text = r.error
+            kind = "grader-error" if r.grader_error else "notebook-error"
+            ET.SubElement(case, "error", message=r.error, type=kind).text = r.error
         for c in r.checks:
             case = ET.SubElement(suite, "testcase", classname=suite.get("name"), name=c.name)
             if not r.submitted:
@@ -224,11 +246,13 @@ def total_line(result: Result) -> str:
 
 def summary_table(results: list[Result], exercises: list[str], names: dict[str, str] | None = None) -> str:
     """The gradebook as a table to read, "-" where an exercise was not submitted."""
-    rows = gradebook_rows(results, exercises, names, missing="-")
+    rows = gradebook_rows(results, exercises, names, missing="-", failed="!")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
     if any(not r.submitted for r in results):
         lines.append("(- : not submitted)")
+    if any(r.grader_error for r in results):
+        lines.append(f"(! : {GRADER_FAILED} with --resume)")
     return "\n".join(lines)

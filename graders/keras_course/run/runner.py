@@ -147,6 +147,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise CourseError(f"{path}: not a notebook ({kind}not valid JSON: {exc})") from None
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise CourseError(f"{path}: not a notebook (JSON without 'cells' and 'nbformat')")
+    give_cell_ids(raw)
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
         nbformat.validate(nb)
@@ -154,6 +155,16 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         reason = str(exc).splitlines()[0]
         raise CourseError(f"{path}: not a valid notebook ({reason})") from None
     return nb
+
+
+def give_cell_ids(raw: dict) -> None:
+    """Ids for the cells of an nbformat 4.5 notebook saved without them, which nbformat would give
+    them too, with a warning on stderr for each notebook (MissingIDFieldWarning)."""
+    minor, cells = raw.get("nbformat_minor"), raw.get("cells")
+    if raw.get("nbformat") == 4 and isinstance(minor, int) and minor >= 5 and isinstance(cells, list):
+        for number, cell in enumerate(cells):
+            if isinstance(cell, dict):
+                cell.setdefault("id", f"keras-course-{number}")
 
 
 def check_submission(nb: nbformat.NotebookNode, exercise_id: str, path: Path) -> None:
