@@ -50,21 +50,21 @@ def test_trained_loss(submission, thresholds):
     )
 
 
+def _orbit_shape(orbit: np.ndarray, name: str, minutes: int, call: str) -> str:
+    """What the orbit's shape is, once it is one prediction per minute."""
+    if orbit.shape != (minutes, 1):
+        fail(
+            f"`{name}` should have shape ({minutes}, 1), one prediction per minute; yours "
+            f"has shape {orbit.shape}. Predict with `model.predict({call})`."
+        )
+    return f"`{name}` has shape {orbit.shape}"
+
+
 def test_orbit_shapes(submission):
     """twenty_min_orbit and eighty_min_orbit hold one prediction per minute."""
-    shapes = []
-    for name, minutes, call in (
-        ("twenty_min_orbit", 21, "np.arange(-10, 11)"),
-        ("eighty_min_orbit", 81, "np.arange(-40, 41)"),
-    ):
-        shape = submission.array(name).shape
-        if shape != (minutes, 1):
-            fail(
-                f"`{name}` should have shape ({minutes}, 1), one prediction per minute; yours "
-                f"has shape {shape}. Predict with `model.predict({call})`."
-            )
-        shapes.append(f"`{name}` has shape {shape}")
-    passed(" and ".join(shapes) + ".")
+    twenty = _orbit_shape(submission.array("twenty_min_orbit"), "twenty_min_orbit", 21, "np.arange(-10, 11)")
+    eighty = _orbit_shape(submission.array("eighty_min_orbit"), "eighty_min_orbit", 81, "np.arange(-40, 41)")
+    passed(f"{twenty} and {eighty}.")
 
 
 def test_twenty_min_orbit(submission, thresholds):

@@ -126,7 +126,7 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     ("test_meteor_orbit.py", "test_trained_loss"): {
         "Your trained model's mean": ("lacking:meteor_orbit/predict_not_called", "trained_loss"),
     },
-    ("test_meteor_orbit.py", "test_orbit_shapes"): {
+    ("test_meteor_orbit.py", "_orbit_shape"): {
         "`…` should have shape": ("lacking:meteor_orbit/twenty_minutes_only", "orbit_shapes"),
     },
     ("test_meteor_orbit.py", "test_twenty_min_orbit"): {
