@@ -9,6 +9,7 @@ from keras_course.checks.shared import (
 )
 
 EXERCISE = "counting_parameters"
+WRITE_IT = "Write the number itself, for example `hidden_layer_params = 7`."
 
 
 def test_layers(submission):
@@ -33,12 +34,12 @@ def test_parameters(submission):
 
 def test_hidden_layer_params(submission):
     """hidden_layer_params is the hidden layer's parameter count, weights and biases."""
-    value = submission.value("hidden_layer_params")
+    value = submission.value("hidden_layer_params", WRITE_IT)
     kind = submission.value_type("hidden_layer_params")
     if isinstance(value, bool) or not isinstance(value, int):
         fail(
             f"`hidden_layer_params` should be a whole number (an int); yours is the {kind} "
-            f"{value!r}. Write the number itself, for example `hidden_layer_params = 7`."
+            f"{value!r}. {WRITE_IT}"
         )
     if value == 26:
         fail(

@@ -10,8 +10,19 @@ from keras_course.checks.shared import (
     expect_input_shape,
     predictions,
 )
+from keras_course.checks.values import expect_rows, rows_in_test_part, rows_not_in
+from keras_course.course.data import learner_table
 
 EXERCISE = "dollar_bills"
+FEATURES = ("variance", "skewness", "curtosis", "entropy")
+# What each variable should be, and how to make it: the end of each message about it.
+ACCURACY = (
+    "It should be your model's accuracy on the test part: `accuracy = model.evaluate(X_test, y_test)[1]`."
+)
+SPLIT = (
+    "Keep the test part that the notebook's split makes: "
+    "`X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3)`."
+)
 
 
 def test_layers(submission):
@@ -54,14 +65,13 @@ def test_heldout_accuracy(submission, thresholds):
 
 def test_accuracy_variable(submission):
     """`accuracy` is the accuracy of your model on the test part."""
-    accuracy = submission.value("accuracy")
+    accuracy = submission.value("accuracy", ACCURACY)
     if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)):
         fail(
             f"`accuracy` should be a number; yours is a {submission.value_type('accuracy')}. "
             "Take the second item of what evaluate returns: `model.evaluate(X_test, y_test)[1]`."
         )
-    x_test = submission.array("X_test")
-    y_test = submission.array("y_test").astype(float).reshape(-1)
+    x_test, y_test = _test_part(submission)
     probabilities = predictions(submission.model(), x_test, 1, "bank note").reshape(-1)
     expected = float(np.mean((probabilities > 0.5) == y_test))
     if abs(accuracy - expected) > 0.01:
@@ -71,3 +81,28 @@ def test_accuracy_variable(submission):
             "after training."
         )
     passed(f"`accuracy` is {accuracy:.3f}, and your model's accuracy on X_test is {expected:.3f}.")
+
+
+def _test_part(submission) -> tuple[np.ndarray, np.ndarray]:
+    """X_test and y_test, once they are the notebook's test part: bank notes of banknotes.csv and
+    their classes, as many as its split makes."""
+    notes = learner_table("banknotes.csv")
+    features = np.column_stack([notes[name] for name in FEATURES])
+    count = rows_in_test_part(len(features), 0.3)
+    x_test = expect_rows(submission.array("X_test", SPLIT), "X_test", features, count, "banknotes.csv", SPLIT)
+    y_test = submission.array("y_test", SPLIT)
+    if y_test.shape not in ((count,), (count, 1)):
+        fail(
+            f"`y_test` should hold the class of each of the {count} bank notes of X_test; yours "
+            f"has shape {y_test.shape}. {SPLIT}"
+        )
+    y_test = y_test.reshape(-1)
+    notes_and_classes = np.column_stack([features, notes["class"]])
+    wrong = rows_not_in(np.column_stack([x_test, y_test]), notes_and_classes)
+    if wrong:
+        fail(
+            f"`y_test` should hold the class of each bank note of X_test; {len(wrong)} of its {count} "
+            f"classes are not those of banknotes.csv, the first is row {wrong[0]}: "
+            f"{y_test[wrong[0]]:g}. {SPLIT}"
+        )
+    return x_test, y_test

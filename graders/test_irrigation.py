@@ -10,8 +10,19 @@ from keras_course.checks.shared import (
     expect_input_shape,
     predictions,
 )
+from keras_course.checks.values import expect_rows, rows_in_test_part
+from keras_course.course.data import learner_table
 
 EXERCISE = "irrigation"
+# What each variable should be, and how to make it: the end of each message about it.
+SPLIT = (
+    "Keep the test part that the notebook's split makes: `sensors_train, sensors_test, parcels_train, "
+    "parcels_test = train_test_split(sensors, parcels, test_size=0.3)`."
+)
+ROUND = (
+    "Round your model's predictions for sensors_test: "
+    "`preds_rounded = np.round(model.predict(sensors_test))`."
+)
 
 
 def test_layers(submission):
@@ -54,14 +65,16 @@ def test_heldout_accuracy(submission, thresholds):
 
 def test_rounded_predictions(submission):
     """preds_rounded holds your model's predictions for sensors_test, rounded to 0 or 1."""
-    rounded = submission.array("preds_rounded")
-    sensors_test = submission.array("sensors_test")
-    rows = len(sensors_test)
+    irrigation = learner_table("irrigation_machine.csv")
+    readings = np.column_stack([irrigation[f"sensor_{i}"] for i in range(20)])
+    rows = rows_in_test_part(len(readings), 0.3)
+    sensors_test = submission.array("sensors_test", SPLIT)
+    expect_rows(sensors_test, "sensors_test", readings, rows, "irrigation_machine.csv", SPLIT)
+    rounded = submission.array("preds_rounded", ROUND)
     if rounded.shape != (rows, 3):
         fail(
             f"`preds_rounded` should have shape ({rows}, 3), one row per test example and one "
-            f"column per parcel; yours has shape {rounded.shape}. "
-            "Use `np.round(model.predict(sensors_test))`."
+            f"column per parcel; yours has shape {rounded.shape}. {ROUND}"
         )
     if not np.isin(rounded, (0, 1)).all():
         fail(

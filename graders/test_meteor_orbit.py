@@ -12,6 +12,9 @@ from keras_course.checks.shared import (
 )
 
 EXERCISE = "meteor_orbit"
+# What each variable should be, and how to make it: the end of each message about it.
+TWENTY = "It should be your model's predictions: `twenty_min_orbit = model.predict(np.arange(-10, 11))`."
+EIGHTY = "It should be your model's predictions: `eighty_min_orbit = model.predict(np.arange(-40, 41))`."
 
 
 def test_layers(submission):
@@ -50,29 +53,29 @@ def test_trained_loss(submission, thresholds):
     )
 
 
-def _orbit_shape(orbit: np.ndarray, name: str, minutes: int, call: str) -> str:
+def _orbit_shape(orbit: np.ndarray, name: str, minutes: int, fix: str) -> str:
     """What the orbit's shape is, once it is one prediction per minute."""
     if orbit.shape != (minutes, 1):
         fail(
             f"`{name}` should have shape ({minutes}, 1), one prediction per minute; yours "
-            f"has shape {orbit.shape}. Predict with `model.predict({call})`."
+            f"has shape {orbit.shape}. {fix}"
         )
     return f"`{name}` has shape {orbit.shape}"
 
 
 def test_orbit_shapes(submission):
     """twenty_min_orbit and eighty_min_orbit hold one prediction per minute."""
-    twenty = _orbit_shape(submission.array("twenty_min_orbit"), "twenty_min_orbit", 21, "np.arange(-10, 11)")
-    eighty = _orbit_shape(submission.array("eighty_min_orbit"), "eighty_min_orbit", 81, "np.arange(-40, 41)")
+    twenty = _orbit_shape(submission.array("twenty_min_orbit", TWENTY), "twenty_min_orbit", 21, TWENTY)
+    eighty = _orbit_shape(submission.array("eighty_min_orbit", EIGHTY), "eighty_min_orbit", 81, EIGHTY)
     passed(f"{twenty} and {eighty}.")
 
 
 def test_twenty_min_orbit(submission, thresholds):
     """twenty_min_orbit is your model's prediction and lies close to y = t²."""
-    orbit = submission.array("twenty_min_orbit").astype(float).reshape(-1)
+    orbit = submission.array("twenty_min_orbit", TWENTY).astype(float).reshape(-1)
     minutes = np.arange(-10, 11)
     if orbit.shape != minutes.shape:
-        fail(f"`twenty_min_orbit` should hold 21 predictions; yours holds {orbit.size}.")
+        fail(f"`twenty_min_orbit` should hold 21 predictions; yours holds {orbit.size}. {TWENTY}")
     own = predictions(submission.model(), minutes, 1, "minute").reshape(-1)
     if not np.allclose(orbit, own, rtol=1e-3, atol=1e-2):
         fail(

@@ -1,7 +1,8 @@
 """The failure branches of the grading logic, read from the code: every call to `fail(...)`.
 
 A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks/shared.py,
-keras_course/checks/metrics.py or keras_course/artifacts/submission.py: its file, the function
+keras_course/checks/metrics.py, keras_course/checks/values.py or
+keras_course/artifacts/submission.py: its file, the function
 around it, and its message's template, the f-string with each value shown as `…`. REACHED_BY
 names, for every branch, the test that makes the grader take it and asserts its message;
 test_verdicts.py fails when a branch in the code has no entry there (or an entry has no branch),
@@ -20,6 +21,7 @@ from keras_course.course.paths import GRADERS
 FILES = sorted(GRADERS.glob("test_*.py")) + [
     GRADERS / "keras_course" / "checks" / "shared.py",
     GRADERS / "keras_course" / "checks" / "metrics.py",
+    GRADERS / "keras_course" / "checks" / "values.py",
     GRADERS / "keras_course" / "artifacts" / "submission.py",
 ]
 
@@ -73,7 +75,9 @@ def fail_branches() -> tuple[Branch, ...]:
 # tests/lacking.py ("lacking:<exercise>/<name>"), a mistake that test_grading.py grades without
 # long training ("mistake:<exercise>/<name>", see mistakes.quick_variants), a unit case of
 # test_verdicts.py ("unit:<name>", with no check), or a read-back case of test_verdicts.py
-# ("read:<name>", with no check). That test calls assert_branches_reached.
+# ("read:<name>", with no check), or a value case of test_values.py ("value:<case>", with no
+# check: a kind of bad value in one variable of a value check, or one of its EXTRA cases). That
+# test calls assert_branches_reached.
 REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     ("test_counting_parameters.py", "test_hidden_layer_params"): {
         "`hidden_layer_params` should be a": (
@@ -90,11 +94,18 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
             "hidden_layer_params",
         ),
     },
-    ("test_darts.py", "test_encoding"): {
+    ("test_darts.py", "_competitor_codes"): {
+        "`darts` should hold the": ("value:darts/encoding/shrunk", None),
         "`darts` has no `competitor`": ("lacking:darts/no_layers", "encoding"),
         "`darts.competitor` still holds names,": ("mistake:darts/no_codes", "encoding"),
         "`darts.competitor` does not hold": ("lacking:darts/no_output_layer", "encoding"),
+    },
+    ("test_darts.py", "_coordinates"): {
         "`coordinates` should have the": ("lacking:darts/compile_as_model", "encoding"),
+        "`coordinates` should hold the …": ("value:darts/encoding/coordinates/empty", None),
+        "`coordinates` should hold the xCoord": ("value:coordinates_swapped", None),
+    },
+    ("test_darts.py", "_one_hot"): {
         "`competitors` should be one-hot,": ("lacking:darts/one_pick_for_all", "encoding"),
         "`competitors` does not one-hot": ("lacking:darts/layer_after_output", "encoding"),
     },
@@ -111,6 +122,13 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     ("test_dollar_bills.py", "test_accuracy_variable"): {
         "`accuracy` should be a": ("lacking:dollar_bills/accuracy_as_text", "accuracy_variable"),
         "`accuracy` is …, but": ("mistake:dollar_bills/loss_not_accuracy", "accuracy_variable"),
+    },
+    ("test_dollar_bills.py", "_test_part"): {
+        "`y_test` should hold the class of each of": (
+            "value:dollar_bills/accuracy_variable/y_test/empty",
+            None,
+        ),
+        "`y_test` should hold the class of each bank": ("value:unknown_class", None),
     },
     ("test_irrigation.py", "test_heldout_accuracy"): {
         "On sensor readings your": ("lacking:irrigation/flattened", "heldout_accuracy"),
@@ -172,6 +190,11 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     ("metrics.py", "heldout_measure"): {
         "Your model's weights hold": ("unit:nan_weights", None),
     },
+    ("values.py", "expect_rows"): {
+        "`…` should be a table": ("value:flattened_throws", None),
+        "`…` should hold … of": ("value:darts/predictions/shrunk", None),
+        "`…` should hold rows of": ("value:made_up_throws", None),
+    },
     ("submission.py", "manifest"): {
         "The grader could not read": ("read:manifest_not_an_object", None),
     },
@@ -190,9 +213,13 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     },
     ("submission.py", "value"): {
         "`…` should be a single value": ("read:array_not_value", None),
+        "`…` is …, not a finite number": ("value:dollar_bills/accuracy_variable/accuracy/nan", None),
     },
-    ("submission.py", "array"): {
-        "`…` should be an array of numbers": ("read:array_of_text", None),
+    ("submission.py", "_expect_numbers"): {
+        "… should hold numbers; yours holds text": ("read:array_of_text", None),
+        "… should hold numbers; yours holds True": ("value:darts/encoding/competitors/bool", None),
+        "… should hold numbers; yours holds values": ("read:array_of_complex_numbers", None),
+        "… holds": ("value:darts/predictions/coords_small_test/nan", None),
     },
     ("submission.py", "_any_array"): {
         "`…` should be an array of numbers": ("read:text_not_array", None),

@@ -430,7 +430,7 @@ LACKING = [
         {
             "encoding": "`coordinates` should be a pandas DataFrame; yours is an array.",
             "heldout_accuracy": UNTRAINED,
-            "predictions": "`preds_chosen` should be an array of numbers; yours holds text.",
+            "predictions": "`preds_chosen` should hold numbers; yours holds text.",
         },
     ),
     # irrigation: Dense(64) relu on 20 inputs, then Dense(3) sigmoid

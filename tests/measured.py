@@ -32,15 +32,15 @@ MEASURED: dict[str, Callable[[Submission], list[str]]] = {
     "input_shape": lambda s: [str(s.model().input_shape)],
     "parameters": lambda s: [f"{s.model().count_params()} parameters"],
     "compile": lambda s: [s.model().compile_config["optimizer"]["class_name"].lower()],
-    "hidden_layer_params": lambda s: [str(s.value("hidden_layer_params"))],
+    "hidden_layer_params": lambda s: [str(s.value("hidden_layer_params", ""))],
     "heldout_accuracy": lambda s: [f"{heldout_measure(s.exercise.id, s.model()):.3f}"],
     "trained_loss": lambda s: [f"{heldout_measure(s.exercise.id, s.model()):.3g}"],
-    "orbit_shapes": lambda s: [str(s.array(n).shape) for n in ("twenty_min_orbit", "eighty_min_orbit")],
-    "twenty_min_orbit": lambda s: [f"{orbit_error(s.array('twenty_min_orbit')):.3g}"],
-    "accuracy_variable": lambda s: [f"{s.value('accuracy'):.3f}"],
-    "encoding": lambda s: [str(s.array("competitors").shape)],
-    "predictions": lambda s: [str(s.array("preds_chosen").astype(int).tolist())],
-    "rounded_predictions": lambda s: [str(s.array("preds_rounded").shape)],
+    "orbit_shapes": lambda s: [str(s.array(n, "").shape) for n in ("twenty_min_orbit", "eighty_min_orbit")],
+    "twenty_min_orbit": lambda s: [f"{orbit_error(s.array('twenty_min_orbit', '')):.3g}"],
+    "accuracy_variable": lambda s: [f"{s.value('accuracy', ''):.3f}"],
+    "encoding": lambda s: [str(s.array("competitors", "").shape)],
+    "predictions": lambda s: [str(s.array("preds_chosen", "").astype(int).tolist())],
+    "rounded_predictions": lambda s: [str(s.array("preds_rounded", "").shape)],
 }
 
 

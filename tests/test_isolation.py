@@ -111,7 +111,7 @@ def test_a_link_out_of_the_export_is_not_followed(tmp_path):
     submission = export(tmp_path, {"preds": {"kind": "array", "file": "preds.npy"}})
     (submission.run.artifacts / "preds.npy").symlink_to("/dev/zero")
     with pytest.raises(CheckFailed, match="its file preds.npy is not a plain file"):
-        submission.array("preds")
+        submission.array("preds", "")
 
 
 def test_an_array_whose_header_claims_more_than_its_file_holds_is_refused(tmp_path):
@@ -121,7 +121,7 @@ def test_an_array_whose_header_claims_more_than_its_file_holds_is_refused(tmp_pa
     forged = buffer.getvalue() + np.zeros(4).tobytes()
     submission = export(tmp_path, {"preds": {"kind": "array", "file": "preds.npy"}}, {"preds.npy": forged})
     with pytest.raises(CheckFailed, match="preds.npy is not a plain array"):
-        submission.array("preds")
+        submission.array("preds", "")
 
 
 def test_a_manifest_that_is_not_an_object_fails_every_variable(tmp_path):

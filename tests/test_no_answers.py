@@ -111,7 +111,9 @@ def answers(tmp_path_factory) -> dict[str, Answers]:
         submission = Submission(exercise, exported_run(folder / "artifacts"))
         model = submission.model()
         hidden = (
-            submission.value("hidden_layer_params") if "hidden_layer_params" in exercise.variables else None
+            submission.value("hidden_layer_params", "")
+            if "hidden_layer_params" in exercise.variables
+            else None
         )
         found[exercise.id] = Answers(
             model.count_params(), tuple(layer.units for layer in model.layers), hidden

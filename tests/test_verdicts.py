@@ -13,8 +13,8 @@ and every failure branch of the grading logic is reached by a test that asserts 
 
 from __future__ import annotations
 
-import ast
 import json
+from functools import cache
 
 import keras
 import numpy as np
@@ -28,13 +28,24 @@ from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
 from keras_course.course.config import load_course
 from keras_course.course.data import heldout
-from keras_course.course.paths import DATASETS, SOLUTIONS, grader_file
+from keras_course.course.paths import DATASETS, SOLUTIONS
 from keras_course.grade.notebook_checks import export_run
 from keras_course.run.runner import CellError, RunResult
 from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
 from measured import assert_pass_feedback_is_measured
 from mistakes import METEOR_FIT, Variant, quick_variants
 from run_here import grade_here, grade_variables, saved
+from value_cases import (
+    EXTRA,
+    HAND_SET_WEIGHTS,
+    case_ids,
+    darts_encoded,
+    darts_model,
+    darts_small_test,
+    grader_checks,
+    notes_test_part,
+    sensors_test_part,
+)
 
 COURSE = load_course()
 
@@ -73,21 +84,11 @@ WHOLE = {
 
 def required_lacks(exercise_id: str) -> dict[str, set[str]]:
     """Each check of the exercise and the kinds of lack it must fail on, from what it reads."""
-    tree = ast.parse(grader_file(exercise_id).read_text(encoding="utf-8"))
     required = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            name = node.name.removeprefix("test_")
-            reads = {
-                call.func.attr
-                for call in ast.walk(node)
-                if isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and isinstance(call.func.value, ast.Name)
-                and call.func.value.id == "submission"
-            }
-            kinds = set().union(*(LACKS_BY_ACCESSOR.get(r, set()) for r in reads))
-            required[name] = {k for k in kinds if (name, k) not in WHOLE}
+    for name, calls in grader_checks(exercise_id).items():
+        reads = {call.func.attr for call in calls}
+        kinds = set().union(*(LACKS_BY_ACCESSOR.get(r, set()) for r in reads))
+        required[name] = {k for k in kinds if (name, k) not in WHOLE}
     return required
 
 
@@ -107,6 +108,7 @@ def test_every_fail_branch_is_reached_by_a_named_test():
     cases |= {f"mistake:{v.exercise}/{v.name}" for v in quick_variants()}
     cases |= {f"unit:{name}" for name in UNIT_CASES}
     cases |= {f"read:{name}" for name in READ_BACK_CASES}
+    cases |= {f"value:{case}" for case in [*case_ids(), *EXTRA]}
     named = set()
     for (file, function), starts in REACHED_BY.items():
         for start, (case, _) in starts.items():
@@ -267,6 +269,7 @@ def entry_of(name, entry):
 
 
 DARTS = pd.DataFrame({"xCoord": [0.1, -0.2], "yCoord": [0.3, 0.0], "competitor": [1, 0]})
+FIX = "It should be what the instructions make."  # what a check says to do, after the message
 NAME_ERROR = CellError.of(
     "model = Sequential()", "NameError", "name 'Sequential' is not defined", cell=3, line=1
 )
@@ -296,13 +299,13 @@ READ_BACK_CASES = {
     "unexportable": (
         lambda: {"competitors": [object(), object()]},
         None,
-        lambda s: s.array("competitors"),
-        "`competitors` could not be read back (TypeError: it holds Python objects, not numbers).",
+        lambda s: s.array("competitors", FIX),
+        "`competitors` could not be read back (TypeError: it holds Python objects, not numbers). " + FIX,
     ),
     "array_file_missing": (
         lambda: {"competitors": np.eye(4)},
         delete("competitors.npy"),
-        lambda s: s.array("competitors"),
+        lambda s: s.array("competitors", FIX),
         "`competitors` could not be read back: its file competitors.npy is missing.",
     ),
     "layer_not_model": (
@@ -327,37 +330,43 @@ READ_BACK_CASES = {
     "array_not_value": (
         lambda: {"hidden_layer_params": np.array([15, 5])},
         None,
-        lambda s: s.value("hidden_layer_params"),
-        "`hidden_layer_params` should be a single value; yours is an array.",
+        lambda s: s.value("hidden_layer_params", FIX),
+        "`hidden_layer_params` should be a single value; yours is an array. " + FIX,
     ),
     "array_of_text": (
         lambda: {"competitors": np.array(["Steve", "Susan"])},
         None,
-        lambda s: s.array("competitors"),
-        "`competitors` should be an array of numbers; yours holds text.",
+        lambda s: s.array("competitors", FIX),
+        "`competitors` should hold numbers; yours holds text. " + FIX,
+    ),
+    "array_of_complex_numbers": (
+        lambda: {"competitors": np.array([1j, 2])},
+        None,
+        lambda s: s.array("competitors", FIX),
+        "`competitors` should hold numbers; yours holds values of type complex128. " + FIX,
     ),
     "text_not_array": (
         lambda: {"competitors": "to_categorical(darts.competitor)"},
         None,
-        lambda s: s.array("competitors"),
-        "`competitors` should be an array of numbers; yours is a str.",
+        lambda s: s.array("competitors", FIX),
+        "`competitors` should be an array of numbers; yours is a str. " + FIX,
     ),
     "array_not_frame": (
         lambda: {"darts": DARTS.to_numpy()},
         None,
-        lambda s: s.frame("darts"),
-        "`darts` should be a pandas DataFrame; yours is an array.",
+        lambda s: s.frame("darts", FIX),
+        "`darts` should be a pandas DataFrame; yours is an array. " + FIX,
     ),
     "series_without_column": (
         lambda: {"competitors": DARTS.competitor},
         entry_of("competitors", {"kind": "series", "column": "competitor.npy"}),
-        lambda s: s.array("competitors"),
+        lambda s: s.array("competitors", FIX),
         "`competitors` could not be read back (the export wrote something the grader does not know).",
     ),
     "frame_without_columns": (
         lambda: {"darts": DARTS},
         entry_of("darts", {"kind": "dataframe", "columns": ["xCoord", "yCoord"]}),
-        lambda s: s.frame("darts"),
+        lambda s: s.frame("darts", FIX),
         "`darts` could not be read back (the export wrote something the grader does not know).",
     ),
 }
@@ -393,16 +402,25 @@ def irrigation_model(probability: float, inputs: int = 20):
     return model
 
 
-# Four bank notes, and a model that calls a note fake when its first feature is positive: it is
-# right about three of them.
-NOTES_4 = np.array([[1.0, 0, 0, 0], [-1.0, 0, 0, 0], [2.0, 0, 0, 0], [-2.0, 0, 0, 0]])
-LABELS = np.array([1, 0, 0, 0])
-
-
 def bill_model():
+    """A bank-note model that calls a note forged when its variance (first feature) is positive."""
     model = dense(1, inputs=4, activation="sigmoid")
     model.set_weights([np.array([[5.0], [0], [0], [0]]), np.array([0.0])])
     return model
+
+
+@cache
+def bill_model_accuracy() -> float:
+    """bill_model's accuracy on X_test, worked out note by note from its rule."""
+    x_test, y_test = notes_test_part()
+    return float(np.mean((x_test[:, 0] > 0) == y_test))
+
+
+def bills(model, accuracy, labels=lambda y: y) -> dict:
+    """The dollar-bills notebook's variables: this model and accuracy, and its test part, with
+    its labels as labels(y_test)."""
+    x_test, y_test = notes_test_part()
+    return {"model": model, "accuracy": accuracy, "X_test": x_test, "y_test": labels(y_test)}
 
 
 def undecided_bills() -> dict:
@@ -412,19 +430,27 @@ def undecided_bills() -> dict:
         dense(1, inputs=4, activation="sigmoid"), loss="binary_crossentropy", metrics=["accuracy"]
     )
     model.set_weights([np.zeros((4, 1)), np.zeros(1)])
-    accuracy = model.evaluate(NOTES_4, LABELS, verbose=0)[1]
-    return {"model": model, "accuracy": accuracy, "X_test": NOTES_4, "y_test": LABELS}
+    return bills(model, model.evaluate(*notes_test_part(), verbose=0)[1])
 
 
-# Five throws, and a darts model whose outputs are x, -x, y and 0.5: it picks competitors 0, 1,
-# 2, 3 and 2 for them.
-THROWS = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.2, 0.1], [0.0, 0.6]])
+def genuine_share() -> str:
+    """The share of genuine notes in y_test, as the feedback shows it."""
+    return f"{np.mean(notes_test_part()[1] == 0):.3f}"
 
 
-def darts_model():
-    model = dense(4, inputs=2)
-    model.set_weights([np.array([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]), np.array([0, 0, 0, 0.5])])
-    return model
+def darts_picks() -> list[int]:
+    """What darts_model picks for coords_small_test, worked out throw by throw: the largest of x,
+    -x, y and 0.5."""
+    return [int(np.argmax([x, -x, y, 0.5])) for x, y in darts_small_test()]
+
+
+def darts_variables(model, picks) -> dict:
+    return {"model": model, "coords_small_test": darts_small_test(), "preds_chosen": np.array(picks)}
+
+
+def wrong_picks() -> list[int]:
+    """darts_picks with the first pick another competitor."""
+    return [(darts_picks()[0] + 1) % 4, *darts_picks()[1:]]
 
 
 def darts_names(dtype) -> dict:
@@ -440,20 +466,13 @@ STILL_NAMES = (
 )
 
 
-def darts_encoded() -> dict:
-    """The darts notebook's encoding, done right."""
-    darts = pd.read_csv(DATASETS / "darts.csv")
-    darts.competitor = pd.Categorical(darts.competitor).codes
-    coordinates = darts.drop(["competitor"], axis=1)
-    return {
-        "darts": darts,
-        "coordinates": coordinates,
-        "competitors": keras.utils.to_categorical(darts.competitor),
-    }
+def ones_but_two_rows() -> np.ndarray:
+    """All ones, one per test example and parcel, but a 0 in two rows."""
+    rounded = np.ones((len(sensors_test_part()), 3))
+    rounded[1, 0] = rounded[3, 2] = 0
+    return rounded
 
 
-READINGS = np.random.default_rng(0).normal(size=(5, 20))  # five rows of sensor readings
-ONES_BUT_TWO_ROWS = np.array([[1, 1, 1], [0, 1, 1], [1, 1, 1], [1, 1, 0], [1, 1, 1]])
 LOSS_MESSAGE = (
     "Your model should be compiled with loss='{}'; yours uses '{}'. "
     "Check the `loss=` argument of model.compile."
@@ -464,7 +483,8 @@ NO_METRICS = (
 )
 # What an exercise's grader passes to the shared checks (the loss and metrics it expects, the
 # word for one example, the rounding tolerance), tested through the grader on a notebook's
-# variables given directly: (exercise, variables(), check, (passed, its exact feedback)).
+# variables given directly: (exercise, variables(), check, (passed, its exact feedback)), where
+# the feedback that names figures of the course's data is worked out when the test runs.
 GRADER_CASES = {
     "dollar_bills_mse": (
         "dollar_bills",
@@ -522,13 +542,13 @@ GRADER_CASES = {
         "irrigation",
         lambda: {
             "model": irrigation_model(0.5004),
-            "preds_rounded": np.zeros((5, 3)),
-            "sensors_test": READINGS,
+            "preds_rounded": np.zeros((600, 3)),
+            "sensors_test": sensors_test_part(),
         },
         "rounded_predictions",
         (
             True,
-            "`preds_rounded` has shape (5, 3), holds only 0 and 1, and is your model's rounded "
+            "`preds_rounded` has shape (600, 3), holds only 0 and 1, and is your model's rounded "
             "predictions for sensors_test.",
         ),
     ),
@@ -536,13 +556,13 @@ GRADER_CASES = {
         "irrigation",
         lambda: {
             "model": irrigation_model(0.9),
-            "preds_rounded": ONES_BUT_TWO_ROWS,
-            "sensors_test": READINGS,
+            "preds_rounded": ones_but_two_rows(),
+            "sensors_test": sensors_test_part(),
         },
         "rounded_predictions",
         (
             False,
-            "`preds_rounded` differs from your model's rounded predictions in 2 of its 5 rows. "
+            "`preds_rounded` differs from your model's rounded predictions in 2 of its 600 rows. "
             "Use `np.round(model.predict(sensors_test))` after training.",
         ),
     ),
@@ -554,7 +574,8 @@ GRADER_CASES = {
         (
             False,
             "`twenty_min_orbit` should have shape (21, 1), one prediction per minute; yours has shape "
-            "(21,). Predict with `model.predict(np.arange(-10, 11))`.",
+            "(21,). It should be your model's predictions: "
+            "`twenty_min_orbit = model.predict(np.arange(-10, 11))`.",
         ),
     ),
     "meteor_eighty_flat": (
@@ -564,7 +585,8 @@ GRADER_CASES = {
         (
             False,
             "`eighty_min_orbit` should have shape (81, 1), one prediction per minute; yours has shape "
-            "(81,). Predict with `model.predict(np.arange(-40, 41))`.",
+            "(81,). It should be your model's predictions: "
+            "`eighty_min_orbit = model.predict(np.arange(-40, 41))`.",
         ),
     ),
     "meteor_orbit_shapes": (
@@ -576,7 +598,7 @@ GRADER_CASES = {
     # accuracy taken from a comparison instead of from evaluate.
     "dollar_bills_accuracy_a_bool": (
         "dollar_bills",
-        lambda: {"model": bill_model(), "accuracy": True, "X_test": NOTES_4, "y_test": LABELS},
+        lambda: bills(bill_model(), True),
         "accuracy_variable",
         (
             False,
@@ -586,7 +608,7 @@ GRADER_CASES = {
     ),
     "dollar_bills_rebuilt_model": (
         "dollar_bills",
-        lambda: {"model": dense(1, inputs=3), "accuracy": 0.75, "X_test": NOTES_4, "y_test": LABELS},
+        lambda: bills(dense(1, inputs=3), 0.75),
         "accuracy_variable",
         (
             False,
@@ -596,27 +618,38 @@ GRADER_CASES = {
     ),
     "dollar_bills_accuracy": (
         "dollar_bills",
-        lambda: {"model": bill_model(), "accuracy": 0.745, "X_test": NOTES_4, "y_test": LABELS},
+        lambda: bills(bill_model(), bill_model_accuracy() - 0.005),
         "accuracy_variable",
-        (True, "`accuracy` is 0.745, and your model's accuracy on X_test is 0.750."),
+        lambda: (
+            True,
+            f"`accuracy` is {bill_model_accuracy() - 0.005:.3f}, and your model's accuracy on X_test is "
+            f"{bill_model_accuracy():.3f}.",
+        ),
     ),
     # y_test taken as a one-column table (`banknotes[["class"]]`), which evaluate accepts too.
     "dollar_bills_labels_as_a_column": (
         "dollar_bills",
-        lambda: {"model": bill_model(), "accuracy": 0.745, "X_test": NOTES_4, "y_test": LABELS[:, None]},
+        lambda: bills(bill_model(), bill_model_accuracy() - 0.005, labels=lambda y: y[:, None]),
         "accuracy_variable",
-        (True, "`accuracy` is 0.745, and your model's accuracy on X_test is 0.750."),
+        lambda: (
+            True,
+            f"`accuracy` is {bill_model_accuracy() - 0.005:.3f}, and your model's accuracy on X_test is "
+            f"{bill_model_accuracy():.3f}.",
+        ),
     ),
     "dollar_bills_undecided_model": (
         "dollar_bills",
         undecided_bills,
         "accuracy_variable",
-        (True, "`accuracy` is 0.750, and your model's accuracy on X_test is 0.750."),
+        lambda: (
+            True,
+            f"`accuracy` is {genuine_share()}, and your model's accuracy on X_test is {genuine_share()}.",
+        ),
     ),
     # preds_chosen came from an earlier model; `model` was then rebuilt for 3 inputs.
     "darts_rebuilt_model": (
         "darts",
-        lambda: {"model": dense(4, inputs=3), "coords_small_test": THROWS, "preds_chosen": np.zeros(5)},
+        lambda: darts_variables(dense(4, inputs=3), np.zeros(5)),
         "predictions",
         (
             False,
@@ -626,15 +659,11 @@ GRADER_CASES = {
     ),
     "darts_predictions": (
         "darts",
-        lambda: {
-            "model": darts_model(),
-            "coords_small_test": THROWS,
-            "preds_chosen": np.array([0, 1, 2, 3, 2]),
-        },
+        lambda: darts_variables(darts_model(), darts_picks()),
         "predictions",
-        (
+        lambda: (
             True,
-            "`preds_chosen` is [0, 1, 2, 3, 2]: for each throw of coords_small_test, the competitor "
+            f"`preds_chosen` is {darts_picks()}: for each throw of coords_small_test, the competitor "
             "your model gives the largest probability.",
         ),
     ),
@@ -653,16 +682,12 @@ GRADER_CASES = {
     ),
     "darts_wrong_picks": (
         "darts",
-        lambda: {
-            "model": darts_model(),
-            "coords_small_test": THROWS,
-            "preds_chosen": np.array([3, 1, 2, 3, 2]),
-        },
+        lambda: darts_variables(darts_model(), wrong_picks()),
         "predictions",
-        (
+        lambda: (
             False,
-            "`preds_chosen` is [3, 1, 2, 3, 2], but the largest probabilities of your model's "
-            "predictions are at [0, 1, 2, 3, 2]. Pick each with `np.argmax(pred)`.",
+            f"`preds_chosen` is {wrong_picks()}, but the largest probabilities of your model's "
+            f"predictions are at {darts_picks()}. Pick each with `np.argmax(pred)`.",
         ),
     ),
     "darts_encoding": (
@@ -691,8 +716,8 @@ GRADER_CASES = {
         "irrigation",
         lambda: {
             "model": irrigation_model(0.9, inputs=19),
-            "preds_rounded": np.ones((5, 3)),
-            "sensors_test": READINGS,
+            "preds_rounded": np.ones((600, 3)),
+            "sensors_test": sensors_test_part(),
         },
         "rounded_predictions",
         (
@@ -709,7 +734,7 @@ def test_a_graders_own_settings_decide_its_check(tmp_path, name):
     exercise_id, variables, check, expected = GRADER_CASES[name]
     result = grade_variables(variables(), exercise_id, tmp_path)
     outcome = next(c for c in result.checks if c.name == check)
-    assert (outcome.passed, outcome.feedback) == expected
+    assert (outcome.passed, outcome.feedback) == (expected() if callable(expected) else expected)
 
 
 def ten_t():
@@ -787,20 +812,6 @@ def test_darts_measure_is_the_share_of_held_out_throws_picked_right(tmp_path):
     assert heldout_measure("darts", saved(tmp_path, darts_model())) == pytest.approx(expected)
 
 
-# The meteor model's weights, set by hand instead of 30 epochs of training: the first layer's
-# relu units are t + 11 and t - k at 49 knots k, the next two layers pass them on unchanged, and
-# the output layer adds them up into the least-squares piecewise-linear fit of y = t².
-HAND_SET_WEIGHTS = """
-knots = np.linspace(-10.5, 10.5, 49)
-grid = np.arange(-10.5, 10.5, 0.01)
-features = np.column_stack([grid + 11] + [np.maximum(grid - k, 0) for k in knots] + [np.ones_like(grid)])
-coefficients = np.linalg.lstsq(features, grid**2, rcond=None)[0]
-model.set_weights([
-    np.ones((1, 50)), np.concatenate([[11.0], -knots]),
-    np.eye(50), np.zeros(50), np.eye(50), np.zeros(50),
-    coefficients[:50].reshape(50, 1), coefficients[50:],
-])
-"""
 # The reference solutions, trained as they are or (meteor_orbit) with the weights set by hand,
 # without the plots, which take seconds and are not graded.
 REFERENCES = {

@@ -1,7 +1,10 @@
 """A graded notebook's exported variables, read back as plain data in the grader's process.
 
 Every accessor either returns the value or fails the check with a message that tells the
-learner which variable is missing or wrong, and which of their cells stopped with an error.
+learner which variable is missing or wrong, and which of their cells stopped with an error. No
+check passes on a value it cannot compute with: the readers of values, arrays and data frames
+refuse text, True and False, NaN and infinite values, and end each message with the check's
+`fix`, the sentence that says what the variable should be and how to make it.
 
 The export ran in the learner's kernel, so its output is checked before it is used: the
 manifest must be a small JSON object of known kinds of entries, and every file it names is
@@ -11,6 +14,7 @@ the grader reads, an array header that matches the file's size).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +48,10 @@ class Frame:
 
     columns: dict[str, Column]
 
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values())).values) if self.columns else 0
+
 
 def read_manifest(artifacts: Path) -> dict:
     """The export's manifest: a JSON object of variable names and their entries."""
@@ -63,6 +71,21 @@ def _a_kind(entry: dict) -> str:
     """The learner's type with its article: "a str", "an array"."""
     kind = _kind(entry)
     return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+
+
+def _expect_numbers(where: str, values: np.ndarray, fix: str) -> None:
+    """Fail unless values are numbers a check can compute with: integers or floats, all finite.
+    `where` names them for the learner: "`preds`", "`darts` column `xCoord`"."""
+    if values.dtype.kind in "US":
+        fail(f"{where} should hold numbers; yours holds text. {fix}")
+    if values.dtype.kind == "b":
+        fail(f"{where} should hold numbers; yours holds True and False. {fix}")
+    if values.dtype.kind not in "iuf":
+        fail(f"{where} should hold numbers; yours holds values of type {values.dtype}. {fix}")
+    finite = np.isfinite(values)
+    if not finite.all():
+        what = "NaN (not a number)" if np.isnan(values).any() else "infinite values"
+        fail(f"{where} holds {what} in {int((~finite).sum())} of its {values.size} values. {fix}")
 
 
 class Submission:
@@ -89,15 +112,16 @@ class Submission:
             return " " + self.run.cell_errors[0].describe()
         return ""
 
-    def entry(self, name: str) -> dict:
-        """The manifest entry of a variable that the notebook defined."""
+    def entry(self, name: str, fix: str) -> dict:
+        """The manifest entry of a variable that the notebook defined; fix says what to do when
+        the export could not write it."""
         entry = self.manifest.get(name, {"kind": "missing"})
         if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
             fail(f"`{name}` could not be read back (the export wrote something the grader does not know).")
         if entry["kind"] == "missing":
             fail(f"Your notebook does not define `{name}`.{self._why_missing()}")
         if entry["kind"] == "unexportable":
-            fail(f"`{name}` could not be read back ({str(entry.get('reason'))[:300]}).")
+            fail(f"`{name}` could not be read back ({str(entry.get('reason'))[:300]}). {fix}")
         return entry
 
     def _array(self, name: str, filename: object) -> np.ndarray:
@@ -110,7 +134,7 @@ class Submission:
         raise AssertionError  # unreachable: fail() raises
 
     def model(self, name: str = "model") -> SavedModel:
-        entry = self.entry(name)
+        entry = self.entry(name, "Create it with `Sequential()` and add its layers.")
         if entry["kind"] != "keras_model":
             fail(
                 f"`{name}` should be a Keras model; yours is {_a_kind(entry)}. Create it with `Sequential()`."
@@ -128,25 +152,29 @@ class Submission:
             )
         return saved
 
-    def value(self, name: str) -> object:
-        entry = self.entry(name)
+    def value(self, name: str, fix: str) -> object:
+        """A variable that is a single value; a float must be finite. fix says what it should be
+        and how to make it, for the messages."""
+        entry = self.entry(name, fix)
         if entry["kind"] != "value":
-            fail(f"`{name}` should be a single value; yours is {_a_kind(entry)}.")
-        return entry.get("value")
+            fail(f"`{name}` should be a single value; yours is {_a_kind(entry)}. {fix}")
+        value = entry.get("value")
+        if isinstance(value, float) and not math.isfinite(value):
+            fail(f"`{name}` is {value}, not a finite number. {fix}")
+        return value
 
     def value_type(self, name: str) -> str:
-        return _kind(self.entry(name))
+        return _kind(self.entry(name, ""))
 
-    def array(self, name: str) -> np.ndarray:
-        """A variable as an array of numbers (booleans, integers or floats)."""
-        values = self._any_array(name)
-        if values.dtype.kind not in "biuf":
-            held = "text" if values.dtype.kind in "US" else f"values of type {values.dtype}"
-            fail(f"`{name}` should be an array of numbers; yours holds {held}.")
+    def array(self, name: str, fix: str) -> np.ndarray:
+        """A variable as an array of finite numbers (integers or floats). fix says what it should
+        be and how to make it, for the messages."""
+        values = self._any_array(name, fix)
+        _expect_numbers(f"`{name}`", values, fix)
         return values
 
-    def _any_array(self, name: str) -> np.ndarray:
-        entry = self.entry(name)
+    def _any_array(self, name: str, fix: str) -> np.ndarray:
+        entry = self.entry(name, fix)
         if entry["kind"] == "array":
             return self._array(name, entry.get("file"))
         if entry["kind"] == "value" and isinstance(entry.get("value"), (int, float)):
@@ -155,14 +183,19 @@ class Submission:
             return np.column_stack([c.values for c in self._columns(name, entry).values()])
         if entry["kind"] == "series":
             return self._column(name, entry.get("column")).values
-        fail(f"`{name}` should be an array of numbers; yours is {_a_kind(entry)}.")
+        fail(f"`{name}` should be an array of numbers; yours is {_a_kind(entry)}. {fix}")
         raise AssertionError  # unreachable: fail() raises
 
-    def frame(self, name: str) -> Frame:
-        entry = self.entry(name)
+    def frame(self, name: str, fix: str, text: tuple[str, ...] = ()) -> Frame:
+        """A variable that is a pandas DataFrame whose columns hold finite numbers, but those
+        named in `text`, which the check itself reads (they may hold names)."""
+        entry = self.entry(name, fix)
         if entry["kind"] != "dataframe":
-            fail(f"`{name}` should be a pandas DataFrame; yours is {_a_kind(entry)}.")
-        return Frame(self._columns(name, entry))
+            fail(f"`{name}` should be a pandas DataFrame; yours is {_a_kind(entry)}. {fix}")
+        columns = self._columns(name, entry)
+        for column in (c for c in columns if c not in text):
+            _expect_numbers(f"`{name}` column `{column}`", columns[column].values, fix)
+        return Frame(columns)
 
     def _column(self, name: str, spec: object) -> Column:
         if not isinstance(spec, dict):
@@ -175,7 +208,12 @@ class Submission:
         )
 
     def _columns(self, name: str, entry: dict) -> dict[str, Column]:
+        """The frame's columns: each one-dimensional, all of one length."""
         specs = entry.get("columns")
-        if not isinstance(specs, dict):
+        columns = (
+            {str(c): self._column(name, spec) for c, spec in specs.items()} if isinstance(specs, dict) else {}
+        )
+        shapes = {c.values.shape for c in columns.values()}
+        if not isinstance(specs, dict) or len(shapes) > 1 or any(len(shape) != 1 for shape in shapes):
             fail(f"`{name}` could not be read back (the export wrote something the grader does not know).")
-        return {str(column): self._column(name, spec) for column, spec in specs.items()}
+        return columns

@@ -36,7 +36,7 @@ def measure(notebook_text: str, exercise_id: str, seed: int) -> dict[str, float]
             model = submission.model()
             figures = {MEASURES[exercise_id]: heldout_measure(exercise_id, model)}
             if exercise_id == "meteor_orbit":
-                figures["twenty_min_orbit"] = orbit_error(submission.array("twenty_min_orbit"))
+                figures["twenty_min_orbit"] = orbit_error(submission.array("twenty_min_orbit", ""))
         except AssertionError as exc:
             figures = {"error": str(exc)}  # type: ignore[dict-item]
     return figures

@@ -122,19 +122,48 @@ def heldout_available() -> bool:
     return HELDOUT.is_dir()
 
 
+def _banknotes_csv() -> str:
+    """banknotes.csv as the notebooks read it: the course's rows of the UCI banknotes."""
+    course_rows = fetch_banknotes()[banknote_rows(DATASETS)]
+    lines = [",".join(BANKNOTES_COLUMNS)]
+    lines += [",".join(f"{v:g}" for v in row[:4]) + f",{int(row[4])}" for row in course_rows]
+    return "\n".join(lines) + "\n"
+
+
+def _learner_source(name: str) -> str | Path:
+    """A data file that a notebook may read: banknotes.csv's text, or the file in DATASETS."""
+    if name == "banknotes.csv":
+        return _banknotes_csv()
+    if (DATASETS / name).is_file():
+        return DATASETS / name
+    raise CourseError(f"no data file named {name} in {DATASETS}")
+
+
 def write_learner_file(name: str, folder: Path) -> Path:
     """Write one data file that a notebook may read into folder."""
     target = folder / name
-    if name == "banknotes.csv":
-        course_rows = fetch_banknotes()[banknote_rows(DATASETS)]
-        lines = [",".join(BANKNOTES_COLUMNS)]
-        lines += [",".join(f"{v:g}" for v in row[:4]) + f",{int(row[4])}" for row in course_rows]
-        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    elif (DATASETS / name).is_file():
-        shutil.copyfile(DATASETS / name, target)
+    source = _learner_source(name)
+    if isinstance(source, Path):
+        shutil.copyfile(source, target)
     else:
-        raise CourseError(f"no data file named {name} in {DATASETS}")
+        target.write_text(source, encoding="utf-8")
     return target
+
+
+@cache
+def learner_table(name: str) -> dict[str, np.ndarray]:
+    """A data file as a notebook reads it with pd.read_csv, column by column: what the graders
+    compare a learner's rows with. Read once; the arrays are read-only."""
+    import io
+
+    import pandas as pd  # lazy: only the checks that compare rows with the data need it
+
+    source = _learner_source(name)
+    frame = pd.read_csv(source if isinstance(source, Path) else io.StringIO(source))
+    columns = {str(column): frame[column].to_numpy() for column in frame.columns}
+    for values in columns.values():
+        values.flags.writeable = False
+    return columns
 
 
 @dataclass(frozen=True)
