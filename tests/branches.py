@@ -206,7 +206,10 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
     ("submission.py", "_array"): {
         "`…` could not be read back:": ("read:array_file_missing", None),
     },
-    ("submission.py", "model"): {
+    ("submission.py", "_stacked"): {
+        "`…` could not be read back: its columns": ("read:columns_past_what_the_grader_reads", None),
+    },
+    ("submission.py", "_read_model"): {
         "`…` should be a Keras model": ("read:layer_not_model", None),
         "`…` could not be read back:": ("read:model_settings_missing", None),
         "`…` uses custom classes": ("read:custom_layer", None),

@@ -357,6 +357,18 @@ READ_BACK_CASES = {
         lambda s: s.frame("darts", FIX),
         "`darts` should be a pandas DataFrame; yours is an array. " + FIX,
     ),
+    # Five columns that all name one file of 64 MB, the most the export writes: read once, and
+    # 320 MB side by side, more than the grader reads of one submission.
+    "columns_past_what_the_grader_reads": (
+        lambda: {"competitors": pd.DataFrame({"c": np.zeros(8 * 2**20)})},
+        entry_of(
+            "competitors",
+            {"kind": "dataframe", "columns": {f"c{i}": {"file": "competitors__0.npy"} for i in range(5)}},
+        ),
+        lambda s: s.array("competitors", FIX),
+        "`competitors` could not be read back: its columns add up to more than the 256 MB the grader "
+        "reads; the exercise's are far smaller.",
+    ),
     "series_without_column": (
         lambda: {"competitors": DARTS.competitor},
         entry_of("competitors", {"kind": "series", "column": "competitor.npy"}),

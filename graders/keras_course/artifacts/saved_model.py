@@ -18,6 +18,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -208,22 +209,28 @@ def _weight_files(entry: dict, count: int) -> list[list]:
     return files
 
 
+def _numbers_in(handle: BinaryIO) -> int:
+    """How many numbers an open weight file holds, from its checked header; CourseError unless
+    they are numbers."""
+    shape, dtype = array_header(handle)
+    if dtype.kind not in "fiub":
+        raise CourseError(f"its file {Path(handle.name).name} holds something other than numbers")
+    return int(np.prod(shape, dtype=np.float64))
+
+
 def _read_weights(artifacts: Path, files: list[list]) -> list[tuple[np.ndarray, ...]]:
     """Every layer's weights, read once all the files' headers are checked: numbers only, and
-    no more of them than the grader reads."""
+    no more of them than the grader reads. A file that several weights name is read once."""
+    files = [[str(name) for name in layer] for layer in files]  # open_exported refuses what is not a name
+    names = list(dict.fromkeys(name for layer in files for name in layer))  # each once, in order
     with ExitStack() as stack:
-        handles = [
-            [stack.enter_context(open_exported(artifacts, name, MAX_WEIGHTS_BYTES)) for name in layer]
-            for layer in files
-        ]
-        count = 0
-        for handle in (h for layer in handles for h in layer):
-            shape, dtype = array_header(handle)
-            if dtype.kind not in "fiub":
-                raise CourseError(f"its file {Path(handle.name).name} holds something other than numbers")
-            count += int(np.prod(shape, dtype=np.float64))
-        _check_parameters(count)
-        return [tuple(read_array(h) for h in layer) for layer in handles]
+        handles = {
+            name: stack.enter_context(open_exported(artifacts, name, MAX_WEIGHTS_BYTES)) for name in names
+        }
+        sizes = {name: _numbers_in(handle) for name, handle in handles.items()}
+        _check_parameters(sum(sizes[name] for layer in files for name in layer))
+        arrays = {name: read_array(handle) for name, handle in handles.items()}
+        return [tuple(arrays[name] for name in layer) for layer in files]
 
 
 def read_saved_model(artifacts: Path, entry: dict) -> SavedModel:

@@ -15,6 +15,7 @@ the grader reads, an array header that matches the file's size).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,8 @@ from keras_course.run.runner import RunResult
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_NPY_BYTES = MAX_ARRAY_BYTES + 64 * 1024  # the array and its header
+# What the grader reads of one submission's variables in all: the exercises' are far smaller.
+MAX_READ_BYTES = 256 * 1024 * 1024
 KINDS = {"missing", "unexportable", "keras_model", "array", "dataframe", "series", "value", "other"}
 
 
@@ -89,11 +92,18 @@ def _expect_numbers(where: str, values: np.ndarray, fix: str) -> None:
 
 
 class Submission:
-    """The variables one notebook run left behind."""
+    """The variables one notebook run left behind.
+
+    Each export file is read at most once (a manifest may name one file many times), and no
+    more than MAX_READ_BYTES in all; each model is read once.
+    """
 
     def __init__(self, exercise: Exercise, run: RunResult) -> None:
         self.exercise = exercise
         self.run = run
+        self._arrays: dict[str, np.ndarray] = {}  # by file name
+        self._models: dict[str, SavedModel] = {}  # by variable name
+        self._bytes_read = 0
 
     @cached_property
     def manifest(self) -> dict:
@@ -125,15 +135,34 @@ class Submission:
         return entry
 
     def _array(self, name: str, filename: object) -> np.ndarray:
+        """An exported file's array, read once, read-only, within the bytes read in all."""
         assert self.run.artifacts is not None
+        if isinstance(filename, str) and filename in self._arrays:
+            return self._arrays[filename]
         try:
             with open_exported(self.run.artifacts, filename, MAX_NPY_BYTES) as handle:
-                return read_array(handle)
+                self._count_bytes(os.fstat(handle.fileno()).st_size)
+                values = read_array(handle)
         except CourseError as exc:
             fail(f"`{name}` could not be read back: {exc}.")
-        raise AssertionError  # unreachable: fail() raises
+        values.flags.writeable = False  # one array serves every entry that names its file
+        self._arrays[str(filename)] = values
+        return values
+
+    def _count_bytes(self, size: int) -> None:
+        self._bytes_read += size
+        if self._bytes_read > MAX_READ_BYTES:
+            raise CourseError(
+                f"your variables add up to more than the {MAX_READ_BYTES // 2**20} MB the grader reads; "
+                "the exercise's are far smaller"
+            )
 
     def model(self, name: str = "model") -> SavedModel:
+        if name not in self._models:
+            self._models[name] = self._read_model(name)
+        return self._models[name]
+
+    def _read_model(self, name: str) -> SavedModel:
         entry = self.entry(name, "Create it with `Sequential()` and add its layers.")
         if entry["kind"] != "keras_model":
             fail(
@@ -180,11 +209,21 @@ class Submission:
         if entry["kind"] == "value" and isinstance(entry.get("value"), (int, float)):
             return np.asarray(entry["value"])
         if entry["kind"] == "dataframe":
-            return np.column_stack([c.values for c in self._columns(name, entry).values()])
+            return self._stacked(name, self._columns(name, entry))
         if entry["kind"] == "series":
             return self._column(name, entry.get("column")).values
         fail(f"`{name}` should be an array of numbers; yours is {_a_kind(entry)}. {fix}")
         raise AssertionError  # unreachable: fail() raises
+
+    def _stacked(self, name: str, columns: dict[str, Column]) -> np.ndarray:
+        """A frame's columns side by side, once they fit in what the grader reads: many columns
+        may name one file, read once."""
+        if sum(c.values.nbytes for c in columns.values()) > MAX_READ_BYTES:
+            fail(
+                f"`{name}` could not be read back: its columns add up to more than the "
+                f"{MAX_READ_BYTES // 2**20} MB the grader reads; the exercise's are far smaller."
+            )
+        return np.column_stack([c.values for c in columns.values()])
 
     def frame(self, name: str, fix: str, text: tuple[str, ...] = ()) -> Frame:
         """A variable that is a pandas DataFrame whose columns hold finite numbers, but those
@@ -193,8 +232,9 @@ class Submission:
         if entry["kind"] != "dataframe":
             fail(f"`{name}` should be a pandas DataFrame; yours is {_a_kind(entry)}. {fix}")
         columns = self._columns(name, entry)
-        for column in (c for c in columns if c not in text):
-            _expect_numbers(f"`{name}` column `{column}`", columns[column].values, fix)
+        checked = {column: c.values for column, c in columns.items() if column not in text}
+        for column, values in {id(v): (k, v) for k, v in checked.items()}.values():
+            _expect_numbers(f"`{name}` column `{column}`", values, fix)
         return Frame(columns)
 
     def _column(self, name: str, spec: object) -> Column:

@@ -1,0 +1,85 @@
+"""Bounded checks: what the grader reads of a submission has a limit set before the work starts.
+
+- An export file that a manifest names many times is read once, and no more than
+  submission.MAX_READ_BYTES (256 MB) are read of one submission.
+
+Cheap: no notebook runs and no model trains.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from keras_course.artifacts import saved_model, submission
+from keras_course.artifacts.submission import Submission
+from keras_course.checks.feedback import CheckFailed
+from keras_course.course.config import CourseError, load_course
+from keras_course.run.runner import RunResult
+
+COURSE = load_course()
+
+
+def exported(folder: Path, manifest: dict, arrays: dict[str, np.ndarray]) -> Submission:
+    """A submission whose export holds these arrays and this manifest."""
+    folder.mkdir()
+    for name, values in arrays.items():
+        np.save(folder / name, values)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return Submission(COURSE.exercise("darts"), RunResult(artifacts=folder))
+
+
+def reads_once(monkeypatch, module) -> Counter:
+    """Count the arrays that module reads, by file name, and stop at the second read of a file."""
+    read, counts = module.read_array, Counter()
+
+    def counted(handle):
+        counts[Path(handle.name).name] += 1
+        assert counts[Path(handle.name).name] == 1, f"{handle.name} read again"
+        return read(handle)
+
+    monkeypatch.setattr(module, "read_array", counted)
+    return counts
+
+
+def test_a_file_that_a_manifest_names_a_thousand_times_is_read_once(tmp_path, monkeypatch):
+    big = np.zeros(8 * 2**20)  # 64 MB, the most the export writes of one array
+    columns = {f"c{i}": {"dtype": "float64", "file": "big.npy"} for i in range(1000)}
+    learner = exported(
+        tmp_path / "export", {"darts": {"kind": "dataframe", "columns": columns}}, {"big.npy": big}
+    )
+    counts = reads_once(monkeypatch, submission)
+    frame = learner.frame("darts", "")
+    assert counts == {"big.npy": 1}
+    assert len(frame.columns) == 1000 and frame.rows == big.size
+
+
+def test_a_weight_file_that_a_model_names_a_thousand_times_is_read_once(tmp_path, monkeypatch):
+    dense = {"module": "keras.layers", "class_name": "Dense", "registered_name": None, "config": {"units": 4}}
+    config = {"module": "keras", "class_name": "Sequential", "config": {"layers": [dense]}}
+    (tmp_path / "model__config.json").write_text(json.dumps(config), encoding="utf-8")
+    np.save(tmp_path / "w.npy", np.zeros((2, 4)))
+    counts = reads_once(monkeypatch, saved_model)
+    entry = {"kind": "keras_model", "config": "model__config.json", "weights": [["w.npy"] * 1000]}
+    with pytest.raises(CourseError, match="layer 1 has odd biases"):  # a kernel and 999 biases
+        saved_model.read_saved_model(tmp_path, entry)
+    assert counts == {"w.npy": 1}
+
+
+def test_the_bytes_read_of_one_submission_are_capped(tmp_path, monkeypatch):
+    """Here the cap is 3 MB, so that the test reads a few files of 1 MB instead of 256 MB."""
+    monkeypatch.setattr(submission, "MAX_READ_BYTES", 3 * 2**20)
+    names = ["a", "b", "c"]
+    manifest = {name: {"kind": "array", "file": f"{name}.npy"} for name in names}
+    learner = exported(tmp_path / "export", manifest, {f"{name}.npy": np.zeros(2**17) for name in names})
+    assert learner.array("a", "").size == learner.array("b", "").size == 2**17
+    assert learner.array("a", "").size == 2**17  # read before: not counted again
+    with pytest.raises(CheckFailed) as caught:
+        learner.array("c", "")
+    assert str(caught.value) == (
+        "`c` could not be read back: your variables add up to more than the 3 MB the grader reads; "
+        "the exercise's are far smaller."
+    )
