@@ -1,7 +1,10 @@
-"""Bounded checks: what the grader reads of a submission has a limit set before the work starts.
+"""Bounded checks: what the grader reads and computes of a submission has a limit set before the
+work starts.
 
 - An export file that a manifest names many times is read once, and no more than
   submission.MAX_READ_BYTES (256 MB) are read of one submission.
+- A forward pass over a learner's model is refused, with its reason, when it would need more
+  than course.toml [limits] forward_pass_mb.
 
 Cheap: no notebook runs and no model trains.
 """
@@ -15,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from keras_course.artifacts import saved_model, submission
+from keras_course.artifacts.saved_model import Layer, SavedModel
 from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed
+from keras_course.checks.shared import predictions
 from keras_course.course.config import CourseError, load_course
 from keras_course.run.runner import RunResult
 
@@ -82,4 +87,29 @@ def test_the_bytes_read_of_one_submission_are_capped(tmp_path, monkeypatch):
     assert str(caught.value) == (
         "`c` could not be read back: your variables add up to more than the 3 MB the grader reads; "
         "the exercise's are far smaller."
+    )
+
+
+def wide_model(units: int) -> SavedModel:
+    """A model of one Dense layer of `units` on 2 inputs, every weight zero."""
+    dense = Layer("Dense", units, "relu", (np.zeros((2, units)), np.zeros(units)), custom=False)
+    return SavedModel(layers=(dense,), input_shape=(2,), compile_config={}, custom_classes=())
+
+
+def test_a_forward_pass_within_its_budget_runs():
+    assert COURSE.forward_pass_mb * 2**20 >= 8 * (3 * 10 * 12_000 + 36_000)
+    assert wide_model(12_000).predict(np.ones((10, 2))).shape == (10, 12_000)
+
+
+def test_a_forward_pass_past_its_budget_is_refused_before_it_starts():
+    """1,000 throws through 12,000 units: 3 × 1,000 × 12,000 numbers and 36,000 weights, 8 bytes
+    each, are 275 MB, more than the course's 256 MB; the grader says so instead of computing."""
+    assert COURSE.forward_pass_mb == 256
+    throws = np.broadcast_to(np.ones(2), (1000, 2))  # 1,000 rows that take no memory of their own
+    with pytest.raises(CheckFailed) as caught:
+        predictions(wide_model(12_000), throws, 4, "throw")
+    assert str(caught.value) == (
+        "The grader cannot compute your model's predictions: a pass over 1,000 rows through its "
+        "widest layer would need 275 MB, more than the 256 MB the grader gives one pass; give it the "
+        "data the exercise makes, with the units of the instructions."
     )

@@ -23,7 +23,7 @@ from typing import BinaryIO
 import numpy as np
 
 from keras_course.artifacts.export_files import array_header, open_exported, read_array, read_json
-from keras_course.course.config import CourseError
+from keras_course.course.config import CourseError, load_course
 
 PASS_THROUGH_LAYERS = {"InputLayer", "Dropout"}
 # What the grader reads at most, checked before reading: the course's largest model has 11,000
@@ -66,11 +66,36 @@ class SavedModel:
         """No weight is NaN or infinite."""
         return all(np.isfinite(w).all() for layer in self.layers for w in layer.weights)
 
+    def pass_bytes(self, rows: int, width: int) -> int:
+        """What a forward pass over rows examples of width inputs allocates at most: at its widest
+        layer, the layer's input, its output and its activation's result, 8 bytes a number,
+        beside the weights in float64."""
+        dense = [
+            layer.weights[0].shape[-1]
+            for layer in self.layers
+            if layer.class_name == "Dense" and layer.weights
+        ]
+        return 8 * (3 * rows * max([width, *dense]) + self.count_params())
+
+    def check_pass(self, rows: int, width: int) -> None:
+        """Raise CourseError when a forward pass over rows examples of width inputs would need
+        more than the budget of course.toml [limits] forward_pass_mb."""
+        needed, budget = self.pass_bytes(rows, width), load_course().forward_pass_mb
+        if needed > budget * 2**20:
+            raise CourseError(
+                f"a pass over {rows:,} rows through its widest layer would need {needed / 2**20:,.0f} MB, "
+                f"more than the {budget:g} MB the grader gives one pass; give it the data the exercise "
+                "makes, with the units of the instructions"
+            )
+
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The model's output for x, computed with NumPy from the saved weights."""
+        """The model's output for x, computed with NumPy from the saved weights, once the pass
+        fits in its budget (check_pass)."""
+        x = np.asarray(x)
+        if x.ndim < 2:
+            x = x.reshape(-1, 1)
+        self.check_pass(x.size // max(x.shape[-1], 1), x.shape[-1])
         out = np.asarray(x, dtype=np.float64)
-        if out.ndim == 1:
-            out = out.reshape(-1, 1)
         for number, layer in enumerate(self.layers, start=1):
             if layer.class_name in PASS_THROUGH_LAYERS:
                 continue

@@ -191,7 +191,7 @@ def predictions(model: SavedModel, x: np.ndarray, outputs: int, example: str) ->
     cut short or with a layer too many is not judged on the outputs it happens to have.
     """
     layers = _layers(model)
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x)  # converted to floats by the pass, once it fits in its budget
     if x.ndim == 1:
         x = x.reshape(-1, 1)
     if not model.built:
