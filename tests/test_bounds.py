@@ -1,12 +1,16 @@
 """Bounded checks: what the grader reads and computes of a submission has a limit set before the
-work starts.
+work starts, and the grading process itself has one.
 
 - An export file that a manifest names many times is read once, and no more than
   submission.MAX_READ_BYTES (256 MB) are read of one submission.
 - A forward pass over a learner's model is refused, with its reason, when it would need more
   than course.toml [limits] forward_pass_mb.
+- A grading process caps its address space once the notebook has run (checks_mb): a check that
+  allocates past it fails with a plain message, and the grader goes on. Proved in a real grading
+  process (grader_processes.py); the tests' in-process grading is not capped.
 
-Cheap: no notebook runs and no model trains.
+Cheap: no notebook runs and no model trains; the real grading process grades a grader of two
+checks written here.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.shared import predictions
 from keras_course.course.config import CourseError, load_course
+from keras_course.grade.grading import grader_args, run_grader_here, run_grader_process
+from keras_course.plugin import OUT_OF_MEMORY
 from keras_course.run.runner import RunResult
 
 COURSE = load_course()
@@ -113,3 +119,52 @@ def test_a_forward_pass_past_its_budget_is_refused_before_it_starts():
         "widest layer would need 275 MB, more than the 256 MB the grader gives one pass; give it the "
         "data the exercise makes, with the units of the instructions."
     )
+
+
+# A grader of two checks: one allocates more than the checks may use (not touching it, so that
+# it costs nothing where it is allowed), the other a quarter of it (touching every page).
+GREEDY_GRADER = """
+import numpy as np
+from keras_course.checks.feedback import passed
+
+EXERCISE = "hello_nets"
+
+
+def test_layers(submission):
+    block = np.empty(int(({mb} + 512) * 2**20 // 8))
+    passed(f"{{block.nbytes}} bytes")
+
+
+def test_activations(submission):
+    block = np.ones(int({mb} / 4 * 2**20 // 8))
+    passed(f"{{block.nbytes}} bytes")
+"""
+
+
+def greedy_grader_args(tmp_path: Path) -> tuple[list[str], Path]:
+    grader = tmp_path / "test_greedy.py"
+    grader.write_text(GREEDY_GRADER.format(mb=COURSE.checks_mb), encoding="utf-8")
+    (tmp_path / "export").mkdir()
+    json_out = tmp_path / "result.json"
+    args = grader_args(
+        "hello_nets", json_out, f"--artifacts={tmp_path / 'export'}", "-p", "keras_course.plugin"
+    )
+    return [str(grader), *args[1:]], json_out
+
+
+def test_a_check_past_the_memory_cap_fails_with_a_plain_message_in_a_grading_process(tmp_path):
+    args, json_out = greedy_grader_args(tmp_path)
+    result = run_grader_process(args, json_out, "ann", "hello_nets", limit=120)
+    assert result.error is None
+    checks = {check.name: check for check in result.checks}
+    assert (checks["layers"].passed, checks["layers"].feedback) == (
+        False,
+        OUT_OF_MEMORY.format(COURSE.checks_mb),
+    )
+    assert checks["activations"].passed, checks["activations"].feedback
+
+
+def test_the_tests_in_process_grading_is_not_capped(tmp_path):
+    args, json_out = greedy_grader_args(tmp_path)
+    result = run_grader_here(args, json_out, "hello_nets")
+    assert {check.name for check in result.checks if check.passed} == {"layers", "activations"}

@@ -13,10 +13,15 @@ pending, "checked when you hand it in", neither passed nor failed (results.Check
 A fixture that fails (the run could not be set up: a slot's folder that cannot be emptied, say),
 or a grader module the course does not know, is the grader's failure, not the learner's: the
 result says so (results.GRADER_FAILED, Result.grader_error), and `grade --resume` grades again.
+
+In a grading process of its own (--cap-check-memory, which grader_processes.py passes), the
+process's address space is capped once the notebook has run, at what it holds plus course.toml
+[limits] checks_mb: a check that allocates past it fails with OUT_OF_MEMORY, in plain words.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -25,11 +30,17 @@ import pytest
 from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed, take_measured
 from keras_course.course.config import CourseError, Exercise, load_course
-from keras_course.course.data import heldout_available
+from keras_course.course.data import heldout_available, learner_table
+from keras_course.grade.grader_processes import CAP_OPTION, cap_address_space
 from keras_course.report.results import GRADER_FAILED, PENDING, CheckResult, Result, to_json, write_atomic
 from keras_course.run.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 
 GRADEBOOK = "keras_course_gradebook"
+OUT_OF_MEMORY = (
+    "The grader stopped this check: it needed more than the {:g} MB of memory that the checks may "
+    "use. Check that your variables are the size the exercise makes them, and your model the size of "
+    "the instructions."
+)
 PENDING_FEEDBACK = (
     "Checked when you hand it in: this check needs data your model has never seen, which only the grader has."
 )
@@ -49,6 +60,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the kernel in the Linux sandbox (default: course.toml [sandbox] grade)",
     )
     group.addoption("--grade-json", default=None, help="write the result as JSON here")
+    group.addoption(
+        CAP_OPTION,
+        action="store_true",
+        help="cap this process's memory once the notebook has run (course.toml [limits] checks_mb)",
+    )
     group.addoption(
         "--artifacts",
         default=None,
@@ -75,10 +91,25 @@ def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
     """The learner's notebook, run once for all the checks of this module."""
     config = request.config
     artifacts = config.getoption("--artifacts")
-    if artifacts:
-        result = exported_run(Path(artifacts))
-        config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
-        return result
+    result = exported_run(Path(artifacts)) if artifacts else _run_notebook(request, exercise)
+    config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
+    if config.getoption(CAP_OPTION):  # a grading process of its own, whose kernel has ended
+        _cap_memory(exercise)
+    return result
+
+
+def _cap_memory(exercise: Exercise) -> None:
+    """Cap this process's memory for the checks, once the data files they compare with are read:
+    reading banknotes.csv may download the banknotes with Keras, which needs more room."""
+    for name in exercise.data:
+        with contextlib.suppress(CourseError):  # the check that reads it says what is wrong
+            learner_table(name)
+    cap_address_space(load_course().checks_mb)
+
+
+def _run_notebook(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
+    """The learner's notebook (--submission), run in a kernel that has ended when this returns."""
+    config = request.config
     notebook = config.getoption("--submission")
     if not notebook:
         raise pytest.UsageError("give the notebook to grade with --submission PATH")
@@ -99,7 +130,6 @@ def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
         )
     except CourseError as exc:  # not a notebook: every check fails with this one reason
         result = RunResult(artifacts=None, error=str(exc))
-    config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
     return result
 
 
@@ -176,6 +206,8 @@ class Gradebook:
             feedback = take_measured() or "This check passed."
         elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed):
             feedback = str(call.excinfo.value)
+        elif call.excinfo is not None and isinstance(call.excinfo.value, MemoryError):
+            feedback = OUT_OF_MEMORY.format(load_course().checks_mb)
         elif call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):
             feedback = str(call.excinfo.value).split("\nassert")[0].strip() or "check failed"
         elif call.excinfo is not None:

@@ -15,7 +15,17 @@ from keras_course.course.paths import COURSE_TOML
 
 SANDBOX_MODES = ("auto", "required", "off")  # sandbox.py says what each gives
 # course.toml [limits] sets each
-LIMITS = ("timeout", "seed", "jobs", "memory", "output_mb", "processes", "disk_mb", "forward_pass_mb")
+LIMITS = (
+    "timeout",
+    "seed",
+    "jobs",
+    "memory",
+    "output_mb",
+    "processes",
+    "disk_mb",
+    "checks_mb",
+    "forward_pass_mb",
+)
 
 
 class CourseError(Exception):
@@ -54,6 +64,7 @@ class Course:
     assignments: dict[str, str] = field(default_factory=dict)  # nbgrader name -> lesson
     processes: int = 0  # processes and threads a sandboxed kernel may have at once
     disk_mb: float = 0.0  # MB of files a notebook may write
+    checks_mb: float = 0.0  # MB of address space the checks may add to their grading process
     forward_pass_mb: float = 0.0  # MB one forward pass of a learner's model may allocate
     sandbox: dict[str, str] = field(default_factory=dict)  # command ("grade", "check") -> mode
     colab: dict[str, str] = field(default_factory=dict)  # "notebook" (URL, {id}), "install" (pip)
@@ -126,6 +137,7 @@ def parse_course(text: str, source: str = "course.toml") -> Course:
         output_mb=float(limits["output_mb"]),
         processes=int(limits["processes"]),
         disk_mb=float(limits["disk_mb"]),
+        checks_mb=float(limits["checks_mb"]),
         forward_pass_mb=float(limits["forward_pass_mb"]),
         sandbox=sandbox,
         colab=colab,

@@ -7,6 +7,13 @@ them once, in a process with no thread, and forks a ready process per grading (a
 process, as a Dask worker is, may not start such children: it starts `python -m pytest`). The forked
 process gets the environment and the working folder it is given, not the server's, and is
 killed when the server ends, which it does when the process that started it has gone.
+
+Each grading process is also told (CAP_OPTION) to cap its address space once the notebook's
+kernel has ended (cap_address_space, which the plugin calls): a check that allocates past what
+course.toml [limits] checks_mb allows then meets a MemoryError, a failed check with a plain
+message, where it would otherwise take the machine's memory or kill the grader. The kernel is
+not capped (TensorFlow reserves far more address space than it uses), nor the tests' in-process
+grading.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pathlib import Path
 # KERAS_COURSE_DATASETS, say), so each grading process imports them afresh, with its own.
 PRELOAD = ["pytest", "nbclient", "jupyter_client", "nbformat", "numpy"]
 PR_SET_PDEATHSIG = 1
+CAP_OPTION = "--cap-check-memory"  # the plugin's option: cap this process before the checks run
 _context = None
 
 
@@ -57,8 +65,9 @@ def _pytest_main(args: list[str], env: dict[str, str], cwd: str, output: str) ->
 
 
 def run_pytest(args: list[str], env: dict[str, str], cwd: Path, limit: float) -> tuple[int | None, str]:
-    """Run pytest.main(args) in a fresh process; its exit code (None past limit seconds, when
-    the process is killed) and what it printed."""
+    """Run pytest.main(args) in a fresh process, capped once its notebook has run (CAP_OPTION);
+    its exit code (None past limit seconds, when the process is killed) and what it printed."""
+    args = [*args, CAP_OPTION]
     if multiprocessing.current_process().daemon:  # a Dask worker: it may not have such children
         return _run_python(args, env, cwd, limit)
     with tempfile.NamedTemporaryFile(prefix="keras-course-grader-", suffix=".log") as output:
@@ -91,3 +100,19 @@ def _run_python(args: list[str], env: dict[str, str], cwd: Path, limit: float) -
     except subprocess.TimeoutExpired:
         return None, ""
     return done.returncode, done.stdout + done.stderr
+
+
+def cap_address_space(extra_mb: float) -> None:
+    """Cap this process's address space (RLIMIT_AS) at what it maps now plus extra_mb, so that an
+    allocation past it raises MemoryError. Linux only: elsewhere there is no /proc to read what
+    the process maps, and macOS does not enforce the limit."""
+    statm = Path("/proc/self/statm")
+    if not statm.is_file():
+        return
+    import resource  # lazy: Windows has no resource module, and no /proc either
+
+    mapped = int(statm.read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    soft, hard = mapped + int(extra_mb * 2**20), resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
