@@ -414,7 +414,7 @@ def irrigation_model(probability: float, inputs: int = 20):
     return model
 
 
-def bill_model():
+def bill_model() -> keras.Model:
     """A bank-note model that calls a note forged when its variance (first feature) is positive."""
     model = dense(1, inputs=4, activation="sigmoid")
     model.set_weights([np.array([[5.0], [0], [0], [0]]), np.array([0.0])])
@@ -428,7 +428,7 @@ def bill_model_accuracy() -> float:
     return float(np.mean((x_test[:, 0] > 0) == y_test))
 
 
-def bills(model, accuracy, labels=lambda y: y) -> dict:
+def bills(model: keras.Model, accuracy: object, labels=lambda y: y) -> dict:
     """The dollar-bills notebook's variables: this model and accuracy, and its test part, with
     its labels as labels(y_test)."""
     x_test, y_test = notes_test_part()
@@ -456,7 +456,7 @@ def darts_picks() -> list[int]:
     return [int(np.argmax([x, -x, y, 0.5])) for x, y in darts_small_test()]
 
 
-def darts_variables(model, picks) -> dict:
+def darts_variables(model: keras.Model, picks: list[int] | np.ndarray) -> dict:
     return {"model": model, "coords_small_test": darts_small_test(), "preds_chosen": np.array(picks)}
 
 

@@ -16,6 +16,7 @@ datasets/generate.py, whose seeds stay in the instructor's copy.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 from dataclasses import dataclass
@@ -154,8 +155,6 @@ def write_learner_file(name: str, folder: Path) -> Path:
 def learner_table(name: str) -> dict[str, np.ndarray]:
     """A data file as a notebook reads it with pd.read_csv, column by column: what the graders
     compare a learner's rows with. Read once; the arrays are read-only."""
-    import io
-
     import pandas as pd  # lazy: only the checks that compare rows with the data need it
 
     source = _learner_source(name)
