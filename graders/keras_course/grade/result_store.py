@@ -66,6 +66,8 @@ class ResultStore:
             "timeout": course.timeout if timeout is None else timeout,
             "memory": course.memory if memory is None else memory,
             "output_mb": course.output_mb,
+            "checks_mb": course.checks_mb,  # a check past it fails: it decides a verdict too
+            "forward_pass_mb": course.forward_pass_mb,
         }
 
     def path(self, learner: str, exercise_id: str) -> Path:
