@@ -142,7 +142,7 @@ def test_check_json_on_a_solution_exits_0_with_the_contract_schema(tmp_path):
     the run folder goes with the run all the same."""
     nb = nbformat.read(SOLUTIONS / "hello_nets.ipynb", as_version=4)
     deep = (HOSTILE_SLOTS / "deep_tree.py").read_text(encoding="utf-8")
-    deep = deep.replace("range(3000)", "range(2100)").replace('(".", os.environ["HOME"], "/tmp")', '(".",)')
+    deep = deep.replace("range(3000)", "range(2100)").replace('(".", "/tmp")', '(".",)')
     assert "range(2100)" in deep and '(".",)' in deep
     nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell(deep))
     nbformat.write(nb, tmp_path / "hello_nets.ipynb")
