@@ -1,0 +1,43 @@
+"""Only real files are read from what learners hand in (run/real_files.py): no link is followed,
+and no pipe is waited on. Real files in tmp_path; no notebook runs."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from keras_course.course.config import CourseError
+from keras_course.run.real_files import read_real
+
+LINK = "a symbolic link: only regular files are graded"
+FIFO = "a named pipe (FIFO), not a file"
+HARD = "a hard link (this file has 2 names): only files with one name are graded"
+
+
+def test_a_regular_file_with_one_name_is_read_and_nothing_else_is(tmp_path, monkeypatch):
+    real = tmp_path / "real.ipynb"
+    real.write_bytes(b"{}")
+    (tmp_path / "link.ipynb").symlink_to(real)
+    (tmp_path / "folder-link").symlink_to(tmp_path)
+    os.mkfifo(tmp_path / "pipe.ipynb")  # read with O_NONBLOCK: a pipe nobody writes must not hang
+    os.link(tmp_path / "real.ipynb", tmp_path / "other-name.ipynb")
+    lonely = tmp_path / "lonely.ipynb"
+    lonely.write_bytes(b"[]")
+    sock = socket.socket(socket.AF_UNIX)
+    monkeypatch.chdir(tmp_path)  # a socket's path is short: bind it by its name here
+    sock.bind("sock.ipynb")
+
+    assert read_real(lonely) == b"[]"
+    for name, reason in [
+        ("link.ipynb", LINK),
+        ("folder-link", LINK),
+        ("pipe.ipynb", FIFO),
+        ("real.ipynb", HARD),
+        ("sock.ipynb", "a socket, not a file"),
+        (".", "a folder, not a file"),
+    ]:
+        with pytest.raises(CourseError) as told:
+            read_real(tmp_path / name)
+        assert str(told.value) == f"{tmp_path / name}: {reason}"
+    sock.close()
