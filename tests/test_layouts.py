@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from keras_course.course.config import CourseError, load_course
+from keras_course.course.paths import SOLUTIONS
 from keras_course.grade.layouts import Job, exercise_named, exercise_of_file, find_submissions
 
 COURSE = load_course()
@@ -189,3 +190,45 @@ def test_a_missing_folder_or_a_file_is_told(tmp_path):
         find_submissions(tmp_path / "nope", COURSE)
     with pytest.raises(CourseError, match="not a folder of learners' submissions"):
         find_submissions(notebook(tmp_path / "darts.ipynb"), COURSE)
+
+
+def test_links_pipes_and_hard_links_are_not_graded_and_each_is_told(tmp_path):
+    """Seen in folders made by git clone or unzip: alice's notebook a link to the course's
+    solution (it got 4/4), mallory's a link to bob's (it got bob's score). Only regular files
+    with one name are graded; the honest learners beside them are graded as usual."""
+    folder, elsewhere = tmp_path / "batch", tmp_path / "elsewhere"
+    notebook(folder / "bob" / "hello_nets.ipynb")
+    notebook(folder / "cy" / "counting_parameters.ipynb")
+    (folder / "alice").mkdir()
+    (folder / "alice" / "build_as_shown.ipynb").symlink_to(SOLUTIONS / "build_as_shown.ipynb")
+    (folder / "mallory").mkdir()
+    (folder / "mallory" / "hello_nets.ipynb").symlink_to("../bob/hello_nets.ipynb")
+    (folder / "eve").symlink_to("bob")  # a learner's folder that is a link
+    (folder / "dan" / "work").mkdir(parents=True)
+    (folder / "dan" / "solutions").symlink_to(SOLUTIONS)  # a folder below a learner's, absolute
+    notebook(elsewhere / "hello_nets.ipynb")
+    os.link(elsewhere / "hello_nets.ipynb", folder / "dan" / "work" / "hello_nets.ipynb")
+    os.mkfifo(folder / "cy" / "darts.ipynb")
+    (folder / "smithjane_12345_678901_darts.ipynb").symlink_to(SOLUTIONS / "darts.ipynb")  # Canvas's
+    os.mkfifo(folder / "doejohn_23456_678902_darts.ipynb")
+
+    found, jobs, skipped = found_in(folder)
+
+    assert jobs == {
+        ("bob", "hello_nets"): "bob/hello_nets.ipynb",
+        ("cy", "counting_parameters"): "cy/counting_parameters.ipynb",
+    }
+    learners = ["12345", "23456", "alice", "bob", "cy", "dan", "eve", "mallory"]
+    assert sorted(found.names) == learners  # each gets "not submitted" for what was not graded
+    link = "a symbolic link: only regular files are graded"
+    hard = "a hard link (this file has 2 names): only files with one name are graded"
+    assert skipped == {
+        "alice/build_as_shown.ipynb": link,
+        "mallory/hello_nets.ipynb": link,
+        "eve": link,
+        "dan/solutions": link,
+        "dan/work/hello_nets.ipynb": hard,
+        "cy/darts.ipynb": "a named pipe (FIFO), not a file",
+        "smithjane_12345_678901_darts.ipynb": link,
+        "doejohn_23456_678902_darts.ipynb": "a named pipe (FIFO), not a file",
+    }

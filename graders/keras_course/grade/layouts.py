@@ -14,9 +14,11 @@ One folder may mix these layouts:
 
 A notebook's exercise comes from its metadata (`metadata.keras_course.exercise`, which the
 stubs carry), so that a renamed copy is graded; its file name, normalised, is the fallback.
-Every file that is not graded is reported with the reason, except the files that are expected
-beside the notebooks (hidden files, nbgrader's timestamp.txt, the course's data files), which
-are only counted.
+Only regular files with one name are graded: a link (to a file or a folder, which could be the
+course's solution or another learner's notebook), a named pipe, a device, a socket or a hard
+link is not (run/real_files.py). Every file that is not graded is reported with the reason,
+except the files that are expected beside the notebooks (hidden files, nbgrader's
+timestamp.txt, the course's data files), which are only counted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keras_course.course.config import Course, CourseError
+from keras_course.run.real_files import not_real
 
 # Canvas: instructure/canvas-lms, lib/content_zipper.rb (get_filename, add_upload_submission,
 # sanitize_user_name): "<sortable name, lower case, word characters only>[_LATE]_<user id>_
@@ -48,6 +51,10 @@ MOODLE_FILE = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plug
 NAME_CHANGES = (re.compile(r"[-_ ]copy\s*\d*$"), re.compile(r"\s*\(\d+\)$"), re.compile(r"-\d+$"))
 COPY_OF = re.compile(r"^copy of\s+")
 EXPECTED = {"timestamp.txt"}  # nbgrader's, beside each submitted assignment
+NOT_IN_A_FOLDER = (
+    "not in a learner's folder, and not named as Canvas or Moodle name what they collect: "
+    "put each learner's notebooks in a folder of their own"
+)
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,13 @@ def exercise_named(filename: str, known: Iterable[str]) -> str | None:
 def exercise_in_metadata(path: Path) -> str | None:
     """The exercise a notebook's metadata names, or None if it names none or the file is not
     readable JSON (grading it then says what is wrong with it)."""
-    from keras_course.run.runner import MAX_NOTEBOOK_BYTES
+    # lazy: the runner imports nbformat (0.7 s with the rest), which naming an exercise by its
+    # file name (exercise_named) does not need
+    from keras_course.run.runner import notebook_bytes
 
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return None
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        raw = json.loads(notebook_bytes(path).decode("utf-8"))
+    except (CourseError, OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     meta = raw.get("metadata") if isinstance(raw, dict) else None
     ours = meta.get("keras_course") if isinstance(meta, dict) else None
@@ -143,63 +150,94 @@ def is_expected(path: Path, course: Course) -> bool:
 
 
 def files_below(folder: Path) -> Iterable[Path]:
-    """Every file below folder, in a stable order, leaving out hidden folders (checkpoints,
-    stored results) and macOS's __MACOSX."""
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
-        for name in sorted(files):
+    """Every file below folder, in a stable order, and every link to a folder there (not
+    followed), leaving out hidden folders (checkpoints, stored results) and macOS's __MACOSX."""
+    for root, dirs, files in os.walk(folder):  # os.walk follows no link below folder
+        links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = sorted(d for d in dirs if d not in links and not left_out(d))
+        for name in sorted(files + links):
             yield Path(root) / name
 
 
+def left_out(name: str) -> bool:
+    """A folder that is not looked into: hidden, or macOS's __MACOSX."""
+    return name.startswith(".") or name == "__MACOSX"
+
+
+class Sorting:
+    """Each file under a submissions folder, sorted as find_submissions sorts them: a notebook
+    to grade (a Candidate), a file expected beside the notebooks, or a file skipped and why."""
+
+    def __init__(self, folder: Path, course: Course) -> None:
+        self.found = Found(folder)
+        self.course = course
+        self.candidates: list[Candidate] = []
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.found.skipped.append(Skipped(path, reason))
+
+    def entry(self, entry: Path) -> None:
+        """An entry at the top: a learner's folder, or a file an LMS named."""
+        if os.path.isdir(entry):  # a link to a folder too: it is the learner's, and skipped
+            moodle = MOODLE_FOLDER.fullmatch(entry.name)
+            learner, name = (moodle["id"], moodle["name"]) if moodle else (entry.name, entry.name)
+            self.found.names.setdefault(learner, name)
+            for path in [entry] if entry.is_symlink() else files_below(entry):
+                self.take(path, learner, name)
+            return
+        lms = CANVAS_ANONYMOUS.fullmatch(entry.name) or CANVAS.fullmatch(entry.name)
+        lms = MOODLE_FILE.fullmatch(entry.name) or lms
+        if lms is not None:
+            self.take(entry, lms["id"], lms.groupdict().get("name") or lms["id"], lms["file"])
+        else:
+            self.stray(entry)
+
+    def stray(self, entry: Path) -> None:
+        """A file at the top that no LMS named: expected, or not in a learner's folder."""
+        why = not_real(entry)
+        if why is None and is_expected(entry, self.course):
+            self.found.expected += 1
+        else:
+            self.skip(entry, why or NOT_IN_A_FOLDER)
+
+    def take(self, path: Path, learner: str, name: str, filename: str | None = None) -> None:
+        """A file of a learner (filename: its name without an LMS's prefix)."""
+        self.found.names.setdefault(learner, name)
+        why = None if path.name.startswith(".") else not_real(path)  # hidden: counted, never read
+        if why is not None:
+            self.skip(path, why)
+        elif is_expected(path, self.course):
+            self.found.expected += 1
+        elif not path.name.lower().endswith(".ipynb"):
+            self.skip(path, "not a notebook (.ipynb)")
+        else:
+            self.candidate(path, learner, filename)
+
+    def candidate(self, path: Path, learner: str, filename: str | None) -> None:
+        try:
+            exercise = exercise_of_file(path, self.course, filename)
+        except CourseError as exc:
+            self.skip(path, str(exc))
+            return
+        exact = (filename or path.name) == f"{exercise}.ipynb"
+        self.candidates.append(Candidate(learner, exercise, path, exact))
+
+
 def find_submissions(folder: Path, course: Course) -> Found:
-    """The notebooks under folder, each with its learner and exercise, and every other file."""
+    """The notebooks under folder, each with its learner and exercise, and every other file.
+    Only regular files with one name are graded (run/real_files.py): a link, a named pipe, a
+    device, a socket or a hard link is skipped with the reason."""
     folder = Path(folder)
     if not folder.exists():
         raise CourseError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise CourseError(f"{folder}: not a folder of learners' submissions")
-    found = Found(folder.resolve())
-    candidates: list[Candidate] = []
-
-    def take(path: Path, learner: str, name: str, filename: str | None = None) -> None:
-        found.names.setdefault(learner, name)
-        if is_expected(path, course):
-            found.expected += 1
-        elif not path.name.lower().endswith(".ipynb"):
-            found.skipped.append(Skipped(path, "not a notebook (.ipynb)"))
-        else:
-            try:
-                exercise = exercise_of_file(path, course, filename)
-            except CourseError as exc:
-                found.skipped.append(Skipped(path, str(exc)))
-                return
-            exact = (filename or path.name) == f"{exercise}.ipynb"
-            candidates.append(Candidate(learner, exercise, path, exact))
-
-    for entry in sorted(found.folder.iterdir()):
-        if entry.name.startswith(".") or entry.name == "__MACOSX":
-            continue
-        moodle = MOODLE_FOLDER.fullmatch(entry.name)
-        if entry.is_dir():
-            learner, name = (moodle["id"], moodle["name"]) if moodle else (entry.name, entry.name)
-            found.names.setdefault(learner, name)
-            for path in files_below(entry):
-                take(path, learner, name)
-            continue
-        lms = CANVAS_ANONYMOUS.fullmatch(entry.name) or CANVAS.fullmatch(entry.name)
-        lms = MOODLE_FILE.fullmatch(entry.name) or lms
-        if lms is not None:
-            take(entry, lms["id"], lms.groupdict().get("name") or lms["id"], lms["file"])
-        elif is_expected(entry, course):
-            found.expected += 1
-        else:
-            reason = (
-                "not in a learner's folder, and not named as Canvas or Moodle name what they "
-                "collect: put each learner's notebooks in a folder of their own"
-            )
-            found.skipped.append(Skipped(entry, reason))
-    found.jobs = pick_one_each(candidates, found.skipped)
-    return found
+    sorting = Sorting(folder.resolve(), course)
+    for entry in sorted(sorting.found.folder.iterdir()):
+        if not left_out(entry.name):
+            sorting.entry(entry)
+    sorting.found.jobs = pick_one_each(sorting.candidates, sorting.found.skipped)
+    return sorting.found
 
 
 def pick_one_each(candidates: list[Candidate], skipped: list[Skipped]) -> list[Job]:

@@ -33,6 +33,7 @@ from keras_course.run import sandbox
 from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
 from keras_course.run.leftovers import OwnedFolder
+from keras_course.run.real_files import opened_real
 from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
@@ -126,19 +127,25 @@ class RunResult:
     peak_tasks: int = 0  # the most processes and threads the kernel's tree had at once
 
 
+def notebook_bytes(path: Path) -> bytes:
+    """The bytes of the notebook at path, read only as a regular file with one name, not through
+    a link (real_files.py), and of at most MAX_NOTEBOOK_BYTES; CourseError with the reason."""
+    with opened_real(path) as handle:
+        size = os.fstat(handle.fileno()).st_size >> 20
+        if size > MAX_NOTEBOOK_BYTES >> 20:
+            most = MAX_NOTEBOOK_BYTES >> 20
+            raise CourseError(f"{path}: {size} MB, more than a notebook may be ({most} MB)")
+        return handle.read()
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """Read and validate a notebook, or raise CourseError with a one-line reason."""
-    if not path.exists():
+    if not os.path.lexists(path):
         raise CourseError(f"{path}: no such file")
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise CourseError(f"{path}: is a folder, not a notebook")
-    if not path.is_file():
-        raise CourseError(f"{path}: not a file")
-    size = path.stat().st_size >> 20
-    if size > MAX_NOTEBOOK_BYTES >> 20:
-        raise CourseError(f"{path}: {size} MB, more than a notebook may be ({MAX_NOTEBOOK_BYTES >> 20} MB)")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = notebook_bytes(path).decode("utf-8")
         if not text.strip():
             raise CourseError(f"{path}: is empty, not a notebook")
         raw = json.loads(text)
