@@ -26,7 +26,7 @@ from keras_course.course.config import load_course
 from keras_course.course.paths import DATASETS_ENV, ROOT
 from keras_course.grade import dask_executor
 from keras_course.grade.batch import grade_folder
-from keras_course.grade.layouts import Job
+from keras_course.grade.layouts import Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore
 from keras_course.report.results import GRADER_FAILED, to_json
 
@@ -130,18 +130,29 @@ def gone(process: psutil.Process) -> bool:
 
 def test_the_same_results_as_the_local_pool(client, tmp_path):
     """The same JSON from the cluster as from the local pool, sandboxed as the course says; the
-    data files reached the workers; a file that is not a notebook is named by its path here."""
+    data files reached the workers; a file that is not a notebook is named by its path here, and
+    so is one swapped for a link to another learner's after the batch found it (not read)."""
     folder = tmp_path / "batch"
     hand_in(folder, "ann", notebook("hidden_layer_params = 20"))
     broken = hand_in(folder, "cy", "this is not a notebook")
+    swapped = hand_in(folder, "dan", notebook("hidden_layer_params = 3"))
+    found = find_submissions(folder, load_course())
+    swapped.unlink()
+    swapped.symlink_to(folder / "ann" / "counting_parameters.ipynb")
 
-    on_dask = grade_folder(folder, scheduler=client.scheduler.address, results_dir=tmp_path / "dask")
-    here = grade_folder(folder, 2, results_dir=tmp_path / "here")
+    on_dask = grade_folder(
+        folder, scheduler=client.scheduler.address, results_dir=tmp_path / "dask", found=found
+    )
+    here = grade_folder(folder, 2, results_dir=tmp_path / "here", found=found)
 
     assert to_json(on_dask) == to_json(here)
     graded = {r.learner: r for r in on_dask if r.exercise == "counting_parameters"}
     assert (graded["ann"].score, graded["ann"].isolation) == (2, "sandbox")
     assert str(broken) in graded["cy"].error
+    assert (graded["dan"].score, graded["dan"].error) == (
+        0,
+        f"{swapped}: a symbolic link: only regular files are graded",
+    )
     threads = client.run(lambda: os.environ.get("OMP_NUM_THREADS"))  # not the nanny's 1
     assert set(threads.values()) == {os.environ.get("OMP_NUM_THREADS")}
     # A worker gets the data with its first task: the tasks of this small batch may all go to one

@@ -1,5 +1,6 @@
 """Only real files are read from what learners hand in (run/real_files.py): no link is followed,
-and no pipe is waited on. Real files in tmp_path; no notebook runs."""
+no pipe is waited on, and a file swapped for something else after the batch found it is told,
+not read. Real files in tmp_path; no notebook runs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import os
 import socket
 
 import pytest
-from keras_course.course.config import CourseError
+from keras_course.course.config import CourseError, load_course
+from keras_course.course.paths import SOLUTIONS
+from keras_course.grade.batch import grade_job
+from keras_course.grade.layouts import find_submissions
+from keras_course.grade.result_store import ResultStore, sha256_of
 from keras_course.run.real_files import read_real
 
 LINK = "a symbolic link: only regular files are graded"
@@ -41,3 +46,24 @@ def test_a_regular_file_with_one_name_is_read_and_nothing_else_is(tmp_path, monk
             read_real(tmp_path / name)
         assert str(told.value) == f"{tmp_path / name}: {reason}"
     sock.close()
+
+
+def test_a_notebook_swapped_for_a_link_after_discovery_is_an_error_result_naming_it(tmp_path):
+    """The batch found ann's regular file; by the time it is read, it is a link to the course's
+    solution: no digest, not read, and a one-line error result that names the file."""
+    folder = tmp_path / "batch"
+    notebook = folder / "ann" / "build_as_shown.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_bytes((SOLUTIONS / "build_as_shown.ipynb").read_bytes())
+    course = load_course()
+    (job,) = find_submissions(folder, course).jobs
+
+    notebook.unlink()
+    notebook.symlink_to(SOLUTIONS / "build_as_shown.ipynb")
+
+    assert sha256_of(notebook) == ""
+    result = grade_job(job, seed=None, timeout=60)
+    assert (result.score, result.error) == (0, f"{notebook}: {LINK}")
+    store = ResultStore(tmp_path / "results", course, None, None, None)
+    store.save(result, sha256_of(notebook))
+    assert store.load("ann", "build_as_shown", notebook) is None  # no digest: graded again next time

@@ -1,6 +1,7 @@
 """Grade a batch on a Dask cluster (`keras-course grade DIR --scheduler ...`, `keras-course worker`).
 
 The client (run_jobs_on_dask) submits one task per (learner, exercise): the notebook's bytes,
+read as a real file (run/real_files.py; one that is no longer is an error result, not sent),
 its path on the client, the exercise id, the learner and the grading settings. The task
 (grade_task) writes the notebook into the worker's spool folder and grades it with the same
 function the local pool uses, batch.grade_job; it returns the result as data and never raises
@@ -54,6 +55,7 @@ from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import watchdog
+from keras_course.run.runner import notebook_bytes
 
 SLOTS = "slots"  # the worker resource: one per notebook graded at once
 # The nanny sets OMP_NUM_THREADS=1 and the like before it starts a worker (distributed.yaml): not here.
@@ -331,7 +333,6 @@ def run_jobs_on_dask(
     from distributed import as_completed
 
     from keras_course.grade.batch import stopping_on_signals
-    from keras_course.grade.grading import grader_failed
 
     done: list[Result] = []
     if not jobs:
@@ -347,9 +348,8 @@ def run_jobs_on_dask(
                 try:
                     future, digests[job] = submit(client, job, settings, data)
                     futures[future] = job
-                except OSError as exc:  # the notebook cannot be read now: graded again by --resume
-                    why = f"{job.notebook}: {exc.strerror or exc}"
-                    done.append(store.keep(grader_failed(job.learner, job.exercise, why), ""))
+                except (CourseError, OSError) as exc:  # not sent: told, and graded again by --resume
+                    done.append(store.keep(unsent(job, exc), ""))
                     if on_result is not None:
                         on_result(done[-1])
             # as_completed waits on the loop of the client it is given, by default the process's
@@ -366,12 +366,24 @@ def run_jobs_on_dask(
 
 
 def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[object, str]:
-    """The grading task of one job on the cluster, and the sha256 of the notebook it grades."""
-    notebook = job.notebook.read_bytes()
+    """The grading task of one job on the cluster, and the sha256 of the notebook it grades, read
+    as a real file (run/real_files.py): CourseError where it is no longer one, OSError where it
+    cannot be read."""
+    notebook = notebook_bytes(job.notebook)
     course = course_digest(job.exercise)
     args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
     future = client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)  # type: ignore[attr-defined]
     return future, hashlib.sha256(notebook).hexdigest()
+
+
+def unsent(job: Job, exc: CourseError | OSError) -> Result:
+    """The result of a notebook the client could not send: the learner's error where it is no
+    longer a real file (submit), the grader's failure where it could not be read (gone, say)."""
+    from keras_course.grade.grading import error_result, grader_failed
+
+    if isinstance(exc, CourseError):
+        return error_result(job.learner, job.exercise, str(exc))
+    return grader_failed(job.learner, job.exercise, f"{job.notebook}: {exc.strerror or exc}")
 
 
 def task_result(future: object, job: Job) -> Result:

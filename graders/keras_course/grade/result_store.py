@@ -17,20 +17,26 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.course.config import Course, Exercise
+from keras_course.course.config import Course, CourseError, Exercise
 from keras_course.grade.grader_code import code_digest
 from keras_course.report.notices import warn
 from keras_course.report.results import Result, write_atomic
+from keras_course.run.real_files import opened_real
 from keras_course.run.sandbox import LEVELS
 
 RESULTS_DIR = ".keras-course-results"
 
 
 def sha256_of(path: Path) -> str:
+    """The notebook's sha256, read as a real file (real_files.py); "" when it cannot be read so
+    (a link, gone, ...): grading it then says why, and its result is never kept by --resume."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with opened_real(path) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except (CourseError, OSError):
+        return ""
     return digest.hexdigest()
 
 
@@ -86,7 +92,7 @@ class ResultStore:
             stored = json.loads(self.path(learner, exercise_id).read_text(encoding="utf-8"))
             result = Result.from_dict(stored["result"])
             same = (
-                stored["notebook_sha256"] == sha256_of(notebook)
+                stored["notebook_sha256"] == sha256_of(notebook) != ""
                 and stored["settings"] == self.settings(exercise_id)
                 and (result.learner, result.exercise) == (learner, exercise_id)
                 and LEVELS.get(result.isolation, -1) >= LEVELS[self.isolation]
