@@ -14,6 +14,7 @@ from keras_course.grade.batch import grade_job
 from keras_course.grade.layouts import find_submissions
 from keras_course.grade.result_store import ResultStore, sha256_of
 from keras_course.run.real_files import read_real
+from keras_course.run.sandbox_provisioner import copy_data_files
 
 LINK = "a symbolic link: only regular files are graded"
 FIFO = "a named pipe (FIFO), not a file"
@@ -67,3 +68,24 @@ def test_a_notebook_swapped_for_a_link_after_discovery_is_an_error_result_naming
     store = ResultStore(tmp_path / "results", course, None, None, None)
     store.save(result, sha256_of(notebook))
     assert store.load("ann", "build_as_shown", notebook) is None  # no digest: graded again next time
+
+
+def test_a_kernels_data_files_are_copied_only_from_real_files(tmp_path):
+    """nbgrader's kernels start in the learner's folder: its data files are copied into the run
+    folder (copy_data_files), but not through a link, a pipe or a second name of another file."""
+    source, target, secret = tmp_path / "learner", tmp_path / "run", tmp_path / "heldout.csv"
+    source.mkdir()
+    target.mkdir()
+    secret.write_text("x,y\n1,2\n")
+    (source / "darts.csv").write_text("a,b\n3,4\n")
+    (source / "link.csv").symlink_to(secret)
+    (source / "relative.csv").symlink_to("../heldout.csv")
+    (source / "folder").symlink_to(tmp_path)
+    os.mkfifo(source / "pipe.csv")
+    os.link(secret, source / "hard.csv")
+    (source / "work.ipynb").write_text("{}")
+
+    copy_data_files(source, target)
+
+    assert sorted(p.name for p in target.iterdir()) == ["darts.csv"]
+    assert (target / "darts.csv").read_text() == "a,b\n3,4\n"

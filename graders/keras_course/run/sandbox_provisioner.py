@@ -5,7 +5,8 @@ Every kernel that grades a notebook starts through SandboxProvisioner: `keras-co
 nbgrader` writes (its kernelspec names this provisioner). Before the kernel starts it:
 
 - makes the run folder (sandbox.RunFolder) and copies into box/work the data files of the
-  folder the kernel was asked to start in (not its notebooks);
+  folder the kernel was asked to start in (not its notebooks, and only regular files with one
+  name, following no link: copy_data_files);
 - gives the kernel a scrubbed environment (runner.kernel_environment), its homes in box/home;
 - when sandboxed: ZeroMQ over Unix sockets in box/ (the sandbox has no network, so no TCP on
   127.0.0.1), a cap on the size of any file it writes (RLIMIT_FSIZE, `disk_mb`), a cgroup of
@@ -30,10 +31,12 @@ from typing import Any
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool, Float, Int, Unicode
 
+from keras_course.course.config import CourseError
 from keras_course.run import sandbox
 from keras_course.run.cgroups import RunCgroup
 from keras_course.run.forkserver import ForkedKernel, Handle
 from keras_course.run.leftovers import OwnedFolder
+from keras_course.run.real_files import opened_real
 
 NAME = "keras-course-sandbox"  # the entry point in pyproject.toml, and the kernelspec's name
 MAX_DATA_BYTES = 256 * 1024 * 1024  # what is copied into a run folder at most
@@ -41,15 +44,29 @@ KERNEL_PREFIX = "keras-course-kernel-"  # a kernel's own run folder (nbgrader's)
 
 
 def copy_data_files(source: Path, target: Path) -> None:
-    """Copy the plain files of source that are not notebooks (the exercise's data) into target."""
-    total = 0
+    """Copy the files of source that are not notebooks (the exercise's data) into target: only
+    regular files with one name, read without following a link (real_files.py), so that a
+    learner's folder cannot bring in a file from elsewhere, nor make the copy wait on a pipe."""
+    room = MAX_DATA_BYTES
     for entry in sorted(source.iterdir()) if source.is_dir() else []:
-        if entry.name.startswith(".") or entry.suffix == ".ipynb" or not entry.is_file():
-            continue
-        total += entry.stat().st_size
-        if total > MAX_DATA_BYTES:
-            break
-        shutil.copyfile(entry, target / entry.name)
+        if not (entry.name.startswith(".") or entry.suffix == ".ipynb"):
+            room -= copy_real(entry, target / entry.name, room)
+            if room < 0:
+                break
+
+
+def copy_real(source: Path, target: Path, room: int) -> int:
+    """Copy source to target when it is a real file (real_files.py) of at most room bytes;
+    return its size (0 when it is not a real file)."""
+    try:
+        with opened_real(source) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size <= room:
+                with open(target, "wb") as copy:
+                    shutil.copyfileobj(handle, copy)
+            return size
+    except (CourseError, OSError):
+        return 0
 
 
 def kernelspec(folder: Path, **config: Any) -> Path:
