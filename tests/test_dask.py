@@ -17,18 +17,20 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import dask
 import distributed
 import psutil
 import pytest
-from keras_course.course.config import load_course
+from keras_course.course.config import CourseError, load_course
 from keras_course.course.paths import DATASETS_ENV, ROOT
 from keras_course.grade import dask_executor
 from keras_course.grade.batch import grade_folder
 from keras_course.grade.layouts import Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore
 from keras_course.report.results import GRADER_FAILED, to_json
+from keras_course.run import watchdog
 
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]
@@ -302,3 +304,102 @@ def test_a_worker_needs_its_scheduler(capsys):
 
     assert main(["worker", "--slots", "2"]) == 2
     assert "give the scheduler's address or --scheduler-file" in capsys.readouterr().err
+
+
+def test_a_worker_keeps_its_files_in_a_folder_of_its_own_and_removes_it_when_it_ends(client, tmp_path):
+    """`keras-course worker --local-directory`: its folder, in Dask's scratch space there, is
+    its user's and mode 0700 (the notebooks in its spool are nobody else's to read); stopped,
+    the worker removes it. The cluster's workers have theirs too."""
+    local = tmp_path / "local"
+    args = [*CLI, "worker", client.scheduler.address, "--local-directory", local]
+    worker = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        until(lambda: len(client.scheduler_info()["workers"]) == 3, "the worker to join")
+        (folder,) = local.glob("dask-scratch-space/keras-course-worker-*")
+        status = folder.lstat()
+        assert (status.st_mode & 0o7777, status.st_uid) == (0o700, os.geteuid())
+        theirs = client.run(lambda: str(dask_executor.worker_folder()))
+        assert {oct(Path(f).lstat().st_mode & 0o7777) for f in theirs.values()} == {"0o700"}
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=WAIT)
+    assert (worker.returncode, folder.exists()) == (0, False), stderr.decode()[-2000:]
+
+
+def a_worker(local: Path, nanny: str = "tcp://127.0.0.1:40000"):
+    """What Dask gives a worker process's set-up: its nanny, and its local directory in the
+    scratch space that Dask has made."""
+    (local / "dask-scratch-space").mkdir(exist_ok=True)
+    return SimpleNamespace(nanny=nanny, local_directory=str(local / "dask-scratch-space" / "worker-x"))
+
+
+@pytest.mark.parametrize("taken", ["another user's", "a link", "open to others"])
+def test_a_worker_refuses_a_folder_it_does_not_own_alone(tmp_path, monkeypatch, taken):
+    """Its folder's name is known beforehand (it is the nanny's): one made first by another local
+    user, a link (even to a folder of its own), or one that others may enter, is refused in one
+    line, and nothing in it is read, ended or removed."""
+    monkeypatch.setattr(dask_executor, "WORKER", {})
+    monkeypatch.delenv(watchdog.BATCH_ENV, raising=False)  # dask_setup sets it
+    worker = a_worker(tmp_path)
+    folder = dask_executor.nanny_folder(worker)
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o700)
+    if taken == "a link":
+        folder.symlink_to(mine)
+    else:
+        folder.mkdir(mode=0o700)
+        if taken == "another user's":
+            os.chown(folder, 65534, 65534)
+        else:
+            folder.chmod(0o755)
+    (folder / "spool").mkdir()
+    planted = folder / "spool" / "notebook.ipynb"
+    planted.write_text("{}")
+
+    with pytest.raises(CourseError) as refused:
+        dask_executor.dask_setup(worker)
+
+    why = {
+        "another user's": "owned by the user 65534",
+        "a link": "a symbolic link",
+        "open to others": "mode 755",
+    }
+    assert str(refused.value).startswith(f"{folder}: {why[taken]}")
+    assert "\n" not in str(refused.value)
+    assert planted.read_text() == "{}" and dask_executor.WORKER == {}
+
+
+def test_a_worker_ends_what_a_killed_one_left_and_starts_afresh(tmp_path, monkeypatch):
+    """The nanny's next worker process finds the killed one's folder (its own, 0700): it ends
+    what is left there, makes the folder again, and removes it when it ends."""
+    monkeypatch.setattr(dask_executor, "WORKER", {})
+    monkeypatch.delenv(watchdog.BATCH_ENV, raising=False)  # dask_setup sets it
+    worker = a_worker(tmp_path)
+    ended = []
+    monkeypatch.setattr(dask_executor, "end_leftovers", ended.append)
+    dask_executor.dask_setup(worker)
+    folder = dask_executor.worker_folder()
+    (folder / "spool").mkdir()
+    (folder / "spool" / "left.ipynb").write_text("{}")
+
+    dask_executor.dask_setup(worker)  # the next worker process of the same nanny
+
+    assert ended == [folder] and dask_executor.worker_folder() == folder
+    assert list(folder.iterdir()) == [] and folder.lstat().st_mode & 0o7777 == 0o700
+    dask_executor.dask_teardown(worker)
+    assert not folder.exists()
+
+
+def test_a_worker_refuses_to_start_in_a_folder_another_user_can_swap(client, tmp_path):
+    """`keras-course worker` whose local directory holds a scratch space another user owns: one
+    line, exit 2, before it serves."""
+    scratch = tmp_path / "local" / "dask-scratch-space"
+    scratch.mkdir(parents=True)
+    os.chown(scratch, 65534, 65534)
+    args = [*CLI, "worker", client.scheduler.address, "--local-directory", tmp_path / "local"]
+
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=WAIT)
+
+    assert out.returncode == 2, out.stderr[-2000:]
+    line = f"keras-course: error: {scratch}: owned by the user 65534, who could swap what is in it"
+    assert out.stderr.splitlines()[-1].startswith(line), out.stderr[-2000:]

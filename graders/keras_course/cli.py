@@ -194,7 +194,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CourseError(f"worker: --slots {args.slots}: give 1 or more")
     from keras_course.grade.dask_executor import run_worker
 
-    run_worker(args.address, args.slots, args.scheduler_file)
+    run_worker(args.address, args.slots, args.scheduler_file, args.local_directory)
     return 0
 
 
@@ -333,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("address", nargs="?", help="the scheduler, tcp://HOST:8786")
     worker.add_argument("--scheduler-file", help="the scheduler file that names the scheduler")
     worker.add_argument("--slots", type=int, default=1, help="notebooks graded at once (default 1)")
+    worker.add_argument(
+        "--local-directory",
+        help="where the worker keeps its files, in a folder only it may enter (default: the "
+        "temporary folder)",
+    )
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="grade the reference solutions and the sample submissions")

@@ -11,9 +11,13 @@ so a task that ran twice (a worker died under it) counts once.
 - Data: the course's data files (the learner files, the held-out set, the banknotes as
   downloaded) are one task's result that every grading task depends on, so that each worker
   fetches them once per batch (scattered data would be lost with the worker that holds it; a
-  task's result is made again). A worker writes them into a folder named by their digest, and
-  its grading processes read them from there (paths.DATASETS_ENV): a worker without the
-  held-out data (the learner package) grades like the instructor's copy.
+  task's result is made again). A worker writes them into a folder named by their digest in its
+  private folder, and its grading processes read them from there (paths.DATASETS_ENV): a worker
+  without the held-out data (the learner package) grades like the instructor's copy.
+- The worker's folder: its spool and its data are in a folder only its user may enter, in
+  Dask's local directory, named after its nanny, made afresh as each worker process starts and
+  removed when it ends (private_folder.py); a worker whose folder is taken by another user, a
+  link, or open to others, refuses to start.
 - Course: a worker whose course.toml or graders differ from the client's gives an error result
   that says so, not grades from another course; it is the grader's failure, as is any task that
   raised (grading.grader_failed), and --resume grades those notebooks again.
@@ -26,18 +30,21 @@ so a task that ran twice (a worker died under it) counts once.
   and each kernel's environment is built explicitly (runner.kernel_environment) as in the local
   pool.
 - Failures: a worker killed mid-notebook leaves its grading process and kernel behind; the
-  nanny starts a new worker process, whose set-up (dask_setup) ends them, found by the spool
-  folder their notebook is in. The scheduler runs the task again elsewhere; a notebook whose
-  grading killed a worker more often than the scheduler allows (KilledWorker) is one error
-  result, and the batch goes on.
+  nanny starts a new worker process, whose set-up (dask_setup, in the plugin WorkerSetUp) ends
+  them, found by the spool folder their notebook is in. The scheduler runs the task again
+  elsewhere; a notebook whose grading killed a worker more often than the scheduler allows
+  (KilledWorker) is one error result, and the batch goes on.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -51,17 +58,24 @@ from keras_course.course.config import CourseError
 from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
 from keras_course.grade.grader_code import code_digest
 from keras_course.grade.layouts import Job
+from keras_course.grade.private_folder import fresh_private_folder
 from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import watchdog
 from keras_course.run.runner import notebook_bytes
 
+try:  # the extra keras-course[dask]; where it is missing, require_dask says what to install
+    from distributed import WorkerPlugin
+except ImportError:
+    WorkerPlugin = object  # type: ignore[misc,assignment]
+
 SLOTS = "slots"  # the worker resource: one per notebook graded at once
 # The nanny sets OMP_NUM_THREADS=1 and the like before it starts a worker (distributed.yaml): not here.
 NANNY_CONFIG = {"distributed.nanny.pre-spawn-environ": {}}
 SPOOL = "spool"  # in the worker's folder: one folder per notebook being graded
-WORKER = {"name": f"pid-{os.getpid()}"}  # dask_setup names this worker process' folder
+WORKER: dict[str, Path] = {}  # "folder": this worker process's private folder (worker_folder)
+WORKER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -116,14 +130,28 @@ def data_files() -> DataFiles:
 
 
 def worker_folder() -> Path:
-    """This worker's folder: its spool and the data it was sent. dask_setup names it after the
-    worker's nanny, so that a worker process the nanny starts again finds what a killed one left."""
-    return Path(tempfile.gettempdir()) / "keras-course-worker" / WORKER["name"]
+    """This worker's private folder (private_folder.py): its spool and the data it was sent.
+    dask_setup makes it; a worker process without the plugin gets a fresh one of its own."""
+    with WORKER_LOCK:
+        if "folder" not in WORKER:
+            WORKER["folder"] = Path(tempfile.mkdtemp(prefix="keras-course-worker-"))  # mode 0700
+            atexit.register(shutil.rmtree, WORKER["folder"], ignore_errors=True)
+        return WORKER["folder"]
+
+
+def nanny_folder(worker: object) -> Path:
+    """Where a worker's private folder is: in Dask's local directory (--local-directory, else the
+    temporary folder), named after its nanny, so that the nanny's next worker process finds it."""
+    local = getattr(worker, "local_directory", None)  # Dask's .../dask-scratch-space/worker-<random>
+    base = Path(local).parent if local else Path(tempfile.gettempdir())
+    nanny = getattr(worker, "nanny", None) or f"pid-{os.getpid()}"
+    name = hashlib.sha256(f"{socket.gethostname()} {nanny}".encode()).hexdigest()[:16]
+    return base / f"keras-course-worker-{name}"
 
 
 def written_data(data: DataFiles) -> Path:
     """The folder with these data files on this worker, written once (atomically)."""
-    folder = worker_folder().parent / "data" / data.digest
+    folder = worker_folder() / "data" / data.digest
     if not folder.is_dir():
         folder.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
@@ -254,24 +282,41 @@ def end_leftovers(folder: Path) -> None:
 
 
 def dask_setup(worker: object) -> None:
-    """Run by Dask in each worker process this module is preloaded into (worker_options): a
-    secret for the run tags, and an end to what an earlier, killed worker process left."""
-    import secrets
-
+    """Run as each worker process starts (WorkerSetUp): a secret for the run tags, and the
+    worker's private folder made afresh, once what an earlier, killed worker process of the same
+    nanny left there is ended. CourseError when the folder is not private: the worker does not start."""
     os.environ[watchdog.BATCH_ENV] = secrets.token_hex(16)
-    nanny = getattr(worker, "nanny", None) or f"pid-{os.getpid()}"
-    WORKER["name"] = hashlib.sha256(f"{socket.gethostname()} {nanny}".encode()).hexdigest()[:16]
-    end_leftovers(worker_folder())
+    folder = fresh_private_folder(nanny_folder(worker), end_leftovers)
+    with WORKER_LOCK:
+        WORKER["folder"] = folder
 
 
 def dask_teardown(worker: object) -> None:
-    """Run by Dask when a worker process closes: its fork servers end."""
+    """Run when a worker process closes: its fork servers end and its private folder is removed."""
     from keras_course.grade.batch import close_slots  # the local pool's, lazily as grade_job
 
     with WARM_LOCK:
         for slots in WARM.values():
             close_slots(slots)
         WARM.clear()
+    with WORKER_LOCK:
+        folder = WORKER.pop("folder", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class WorkerSetUp(WorkerPlugin):
+    """dask_setup and dask_teardown in each keras-course worker process (worker_options). A
+    plugin, not a preload: Dask logs a preload that fails and serves anyway, but a worker whose
+    plugin fails does not start, so a worker whose folder is refused never grades."""
+
+    name = "keras-course"
+
+    def setup(self, worker: object) -> None:
+        dask_setup(worker)
+
+    def teardown(self, worker: object) -> None:
+        dask_teardown(worker)
 
 
 def worker_options(slots: int) -> dict:
@@ -280,7 +325,7 @@ def worker_options(slots: int) -> dict:
         "nthreads": slots,
         "resources": {SLOTS: slots},
         "memory_limit": 0,
-        "preload": [__name__],
+        "plugins": (WorkerSetUp(),),
     }
 
 
@@ -292,8 +337,12 @@ def require_dask() -> None:
         raise CourseError("grading on Dask needs distributed: pip install 'keras-course[dask]'")
 
 
-def run_worker(address: str | None, slots: int, scheduler_file: str | None = None) -> None:
-    """Start a worker for the scheduler at address (or in scheduler_file) and serve until stopped."""
+def run_worker(
+    address: str | None, slots: int, scheduler_file: str | None = None, local_directory: str | None = None
+) -> None:
+    """Start a worker for the scheduler at address (or in scheduler_file) and serve until stopped;
+    its folders are in local_directory (Dask's --local-directory), else the temporary folder.
+    CourseError, in one line, when its private folder is refused (private_folder.py)."""
     import asyncio
 
     require_dask()
@@ -301,11 +350,27 @@ def run_worker(address: str | None, slots: int, scheduler_file: str | None = Non
     from distributed import Nanny
 
     async def serve() -> None:
+        stop = asyncio.Event()  # SIGTERM, even while it starts: the worker closes and removes its folder
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         with dask.config.set(NANNY_CONFIG):
-            async with Nanny(address, scheduler_file=scheduler_file, **worker_options(slots)) as nanny:
-                await nanny.finished()
+            options = {"scheduler_file": scheduler_file, "local_directory": local_directory}
+            async with Nanny(address, **options, **worker_options(slots)) as nanny:
+                ends = [asyncio.ensure_future(nanny.finished()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+                for end in ends:
+                    end.cancel()
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except RuntimeError as exc:  # "Nanny failed to start.", caused by the worker's failure
+        raise refused(exc) or exc from None
+
+
+def refused(exc: BaseException | None) -> CourseError | None:
+    """The CourseError that stopped a worker from starting (WorkerSetUp), which Dask wraps."""
+    while exc is not None and not isinstance(exc, CourseError):
+        exc = exc.__cause__
+    return exc
 
 
 def connect(scheduler: str) -> object:
