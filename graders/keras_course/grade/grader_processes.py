@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 # Third-party modules only: keras_course's own read the environment when imported (paths.py's
@@ -64,13 +63,16 @@ def _pytest_main(args: list[str], env: dict[str, str], cwd: str, output: str) ->
     os._exit(int(code))
 
 
-def run_pytest(args: list[str], env: dict[str, str], cwd: Path, limit: float) -> tuple[int | None, str]:
+def run_pytest(
+    args: list[str], env: dict[str, str], cwd: Path, limit: float, log: Path
+) -> tuple[int | None, str]:
     """Run pytest.main(args) in a fresh process, capped once its notebook has run (CAP_OPTION);
-    its exit code (None past limit seconds, when the process is killed) and what it printed."""
+    its exit code (None past limit seconds, when the process is killed) and what it printed,
+    which goes through the file log."""
     args = [*args, CAP_OPTION]
     if multiprocessing.current_process().daemon:  # a Dask worker: it may not have such children
         return _run_python(args, env, cwd, limit)
-    with tempfile.NamedTemporaryFile(prefix="keras-course-grader-", suffix=".log") as output:
+    with open(log, "w+b") as output:
         process = _context_with_preload().Process(
             target=_pytest_main, args=(args, env, str(cwd), output.name), daemon=False
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from keras_course.course.config import CourseError, load_course
@@ -17,6 +16,9 @@ from keras_course.course.paths import ROOT, grader_file
 from keras_course.report.results import GRADER_FAILED, Result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
+from keras_course.run.leftovers import OwnedFolder
+
+RESULT_PREFIX = "keras-course-result-"  # a grading's result folder, named after its owner (leftovers.py)
 
 
 def exercise_of(notebook: Path, exercise_id: str | None) -> str:
@@ -123,7 +125,7 @@ def grade_notebook(
     """Grade a notebook with its pytest grader: here, or in a fresh process (grader_processes.py)
     so that nothing one grading does reaches the next. warm is the slot's fork server, whose
     kernels start with TensorFlow already imported (forkserver.py)."""
-    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
+    with OwnedFolder(RESULT_PREFIX) as tmp:
         json_out = Path(tmp) / "result.json"
         args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
         if here:
@@ -136,7 +138,7 @@ def grade_notebook(
 def grade_artifacts(artifacts: Path, exercise_id: str, learner: str = "", here: bool = False) -> Result:
     """Grade variables that a notebook exported itself (nbgrader's test cells), in a fresh
     process, or in this one when `here` is set (the test suite's fast path)."""
-    with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
+    with OwnedFolder(RESULT_PREFIX) as tmp:
         json_out = Path(tmp) / "result.json"
         args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", f"--learner={learner}")
         if here:
@@ -152,7 +154,7 @@ def run_grader_process(
     from keras_course.grade.grader_processes import run_pytest
 
     env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
-    code, output = run_pytest(args, env, ROOT, limit)
+    code, output = run_pytest(args, env, ROOT, limit, log=json_out.parent / "grader.log")
     if code is None:
         return grader_failed(learner, exercise_id, f"grading took more than {limit:g} seconds")
     if code not in (0, 1):  # pytest's codes for "graded"; a killed grader's file is no result

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from keras_course.grade.grading import RESULT_PREFIX
 from keras_course.run.cgroups import remove_orphan_groups
 from keras_course.run.cleanup import remove_tree
 from keras_course.run.forkserver import ForkServer, Handle
@@ -27,8 +28,9 @@ SLOT_PREFIX = "keras-course-slot-"
 
 
 def remove_leftovers() -> list[Path]:
-    """Remove what killed graders left: their slot and run folders and cgroups; what could not be."""
-    prefixes = (SLOT_PREFIX, RUN_PREFIX, KERNEL_PREFIX)
+    """Remove what killed graders left: their slot, run and result folders and their cgroups;
+    what could not be removed."""
+    prefixes = (SLOT_PREFIX, RUN_PREFIX, KERNEL_PREFIX, RESULT_PREFIX)
     return [path for prefix in prefixes for path in remove_orphans(prefix)] + remove_orphan_groups()
 
 
