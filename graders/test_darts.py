@@ -17,10 +17,10 @@ from keras_course.course.data import learner_table
 EXERCISE = "darts"
 # What each variable should be, and how to make it: the end of each message about it.
 READ_DARTS = 'Read it with `darts = pd.read_csv("darts.csv")` and keep every throw.'
-DROP = 'Drop only the competitor column: `coordinates = darts.drop(["competitor"], axis=1)`.'
-ONE_HOT = "It should be the one-hot competitors: `competitors = to_categorical(darts.competitor)`."
+DROP = 'Drop only the competitor column: `darts.drop(["competitor"], axis=1)`.'
+ONE_HOT = "It should be the one-hot competitors: `to_categorical(darts.competitor)`."
 SMALL_TEST = "It should be the first 5 test throws: `coords_small_test = coord_test[:5]`."
-PICK = "Pick the competitor of each prediction: `preds_chosen = [np.argmax(pred) for pred in preds]`."
+PICK = "Pick the competitor of each prediction: `[np.argmax(pred) for pred in preds]`."
 
 
 def test_layers(submission):

@@ -14,7 +14,7 @@ from keras_course.checks.shared import (
 EXERCISE = "meteor_orbit"
 # What each variable should be, and how to make it: the end of each message about it.
 TWENTY = "It should be your model's predictions: `twenty_min_orbit = model.predict(np.arange(-10, 11))`."
-EIGHTY = "It should be your model's predictions: `eighty_min_orbit = model.predict(np.arange(-40, 41))`."
+EIGHTY = "It should be your model's predictions: `model.predict(np.arange(-40, 41))`."
 
 
 def test_layers(submission):

@@ -597,8 +597,7 @@ GRADER_CASES = {
         (
             False,
             "`eighty_min_orbit` should have shape (81, 1), one prediction per minute; yours has shape "
-            "(81,). It should be your model's predictions: "
-            "`eighty_min_orbit = model.predict(np.arange(-40, 41))`.",
+            "(81,). It should be your model's predictions: `model.predict(np.arange(-40, 41))`.",
         ),
     ),
     "meteor_orbit_shapes": (

@@ -513,8 +513,7 @@ EXTRA: dict[str, tuple[str, str, Callable[[dict], dict], str]] = {
         "encoding",
         lambda r: {"coordinates": _swapped(r["coordinates"])},
         "`coordinates` should hold the xCoord and yCoord of each throw of darts.csv, in its order; 2 of "
-        'its 800 rows differ. Drop only the competitor column: `coordinates = darts.drop(["competitor"], '
-        "axis=1)`.",
+        'its 800 rows differ. Drop only the competitor column: `darts.drop(["competitor"], axis=1)`.',
     ),
     "unknown_class": (
         "dollar_bills",
