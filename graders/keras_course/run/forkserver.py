@@ -115,17 +115,25 @@ def _mount_points() -> list[str]:
 
 def clean_sandbox(tmp: Path) -> list[str]:
     """End every other process, empty /tmp and remove System V IPC; what stayed, in words
-    (empty when the sandbox is as new). The folders that bwrap made in /tmp to hold the run
-    folder's box/ (a mount) when it lives there are root's, and the kernel cannot write in them."""
+    (empty when the sandbox is as new)."""
     left = [] if _end_others() else ["processes"]
-    mounts = _mount_points()
-    for entry in os.scandir(tmp):
-        if any(m == entry.path or m.startswith(entry.path + "/") for m in mounts):
-            continue
-        if not remove_tree(Path(entry.path)):
-            left.append(f"{tmp}/{entry.name!r}")
+    left += _empty_around_mounts(tmp, _mount_points())
     subprocess.run(["ipcrm", "--all"], capture_output=True)
     return left + [f"System V {kind}" for kind in _ipc_left()]
+
+
+def _empty_around_mounts(folder: Path, mounts: list[str]) -> list[str]:
+    """Empty folder but for the mounts below it and the folders that lead to them (bwrap makes
+    those in /tmp for the run folder's box/ when it lives there); what could not be removed."""
+    left = []
+    for entry in os.scandir(folder):
+        if entry.path in mounts:
+            continue
+        if any(m.startswith(entry.path + "/") for m in mounts):
+            left += _empty_around_mounts(Path(entry.path), mounts)
+        elif not remove_tree(Path(entry.path)):
+            left.append(repr(entry.path))
+    return left
 
 
 def _reap(signum: int = 0, frame: object = None) -> None:
