@@ -70,7 +70,8 @@ def results_of(report: dict) -> dict[str, dict]:
 
 def leftovers() -> list[str]:
     """What an ended batch may leave, on a machine where no other batch runs: slot folders,
-    cgroups whose owner has ended, fork servers and the hostile notebooks' processes."""
+    cgroups whose owner has ended, fork servers and the hostile notebooks' processes (main()
+    counts only what was not there before the batch)."""
     from keras_course.grade.slots import SLOT_PREFIX
     from keras_course.run.cgroups import PREFIX, _parents
     from keras_course.run.leftovers import owner_alive
@@ -102,24 +103,27 @@ def main() -> int:
         alone = as_json_dict(next(iter(results_of(alone_report).values())))
         batch = Path(tmp) / "batch"
         cells = hand_in(batch, args.notebooks, args.every)
+        before = set(leftovers())
         started = time.monotonic()
         times, report, printed = grade(batch, args.jobs)
         wall = time.monotonic() - started
-        return verdict(cells, results_of(report), alone, times, wall, printed)
+        left = [item for item in leftovers() if item not in before]
+        return verdict(cells, results_of(report), alone, times, wall, printed, left)
 
 
 def as_json_dict(result: dict) -> str:
     return json.dumps({**result, "learner": ""}, sort_keys=True)
 
 
-def verdict(cells: dict, results: dict, alone: str, times: list[float], wall: float, printed: str) -> int:
+def verdict(
+    cells: dict, results: dict, alone: str, times: list[float], wall: float, printed: str, left: list[str]
+) -> int:
     honest = [learner for learner, cell in cells.items() if cell == "honest"]
     wrong = [learner for learner in honest if as_json_dict(results.get(learner, {})) != alone]
     hostile = len(cells) - len(honest)
     window = min(100, len(times) // 2)
     first = (times[window - 1] - times[0]) / max(window - 1, 1)
     last = (times[-1] - times[-window]) / max(window - 1, 1)
-    left = leftovers()
     print(f"graded {len(results)} notebooks ({len(honest)} honest, {hostile} hostile) in {wall:.0f} s")
     ratio = last / first if first else float("nan")
     print(f"seconds per notebook: first {window}: {first:.2f}; last {window}: {last:.2f} (ratio {ratio:.2f})")
