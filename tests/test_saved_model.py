@@ -20,7 +20,8 @@ from keras_course.artifacts.submission import Submission
 from keras_course.checks import shared
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.grade.grading import grade_artifacts
 from keras_course.run.runner import RunResult

@@ -16,7 +16,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from keras_course.course.config import SANDBOX_MODES, CourseError, load_course
+from keras_course.course.config import SANDBOX_MODES, load_course
+from keras_course.course.errors import CourseError
 from keras_course.grade.layouts import Found, find_submissions
 from keras_course.grade.roster import Learner
 from keras_course.report.notices import warn

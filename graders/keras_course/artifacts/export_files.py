@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 
 FILE_NAME = re.compile(r"[A-Za-z0-9_]+(\.[a-z]+)?")  # what the export names files: <variable>.npy
 EXPORT_NAME = re.compile(r"export-[0-9a-f]{32}")  # the folder the export cell writes into

@@ -41,8 +41,9 @@ def plain_run(notebook: Path, exercise: Exercise) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    from keras_course.run.environment import GRADING_ENV
     from keras_course.run.kernel_cells import prelude_source
-    from keras_course.run.runner import GRADING_ENV, uses_keras
+    from keras_course.run.runner import uses_keras
 
     with tempfile.TemporaryDirectory(prefix="keras-course-bench-") as folder:
         for name in exercise.data:

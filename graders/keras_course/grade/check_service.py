@@ -32,7 +32,8 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 
 CHECKS_ENV = "KERAS_COURSE_CHECKS"
@@ -127,7 +128,11 @@ def place_cells(run_file: Path, notebook: Path) -> None:
 
 
 class CheckService:
-    """One kernel's check service: `start()` listens on box/checks.sock, `stop()` ends it."""
+    """One kernel's check service: `start()` listens on box/checks.sock, `stop()` ends it. The
+    kernel provisioner starts it by name (sandbox_provisioner.load_service) and tells the kernel
+    its socket in ENV."""
+
+    ENV = CHECKS_ENV
 
     def __init__(self, box: Path, notebooks: Path | None = None) -> None:
         self.box = box

@@ -11,7 +11,8 @@ import json
 import os
 from pathlib import Path
 
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT, grader_file
 from keras_course.report.results import GRADER_FAILED, Result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV

@@ -30,7 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keras_course.course.config import Course, CourseError
+from keras_course.course.config import Course
+from keras_course.course.errors import CourseError
 from keras_course.run.real_files import not_real
 
 # Canvas: instructure/canvas-lms, lib/content_zipper.rb (get_filename, add_upload_submission,

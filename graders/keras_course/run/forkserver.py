@@ -53,6 +53,7 @@ from pathlib import Path
 
 from keras_course.run import sandbox
 from keras_course.run.cleanup import remove_tree
+from keras_course.run.environment import kernel_environment
 
 ENV = "KERAS_COURSE_FORKSERVER"  # in a grading process: the fork server of its slot (JSON)
 SOCKET = "forkserver.sock"  # in the slot's run folder, beside box/: out of the sandbox's sight
@@ -409,7 +410,6 @@ class ForkServer:
         no sandbox, no cgroup to hold a forked kernel, or a preload that started a thread."""
         from keras_course.course.config import load_course
         from keras_course.run.cgroups import RunCgroup
-        from keras_course.run.runner import kernel_environment
 
         self.why_not = sandbox.unavailable()
         probe = RunCgroup.create(8, 64) if self.why_not is None else None

@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -27,18 +26,17 @@ import nbformat
 
 from keras_course.artifacts.export_files import collect_export
 from keras_course.course import data
-from keras_course.course.config import CourseError, Exercise, load_course
+from keras_course.course.config import Exercise, load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.run import sandbox
 from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
 from keras_course.run.leftovers import OwnedFolder
 from keras_course.run.real_files import opened_real
-from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
+from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, Watchdog, run_token, sigterm_interrupts
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
-GRADING_ENV = "KERAS_COURSE_GRADING"  # set in a grading kernel: the notebook's check() does nothing
-ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
 
 
@@ -189,35 +187,6 @@ def read_submission(path: Path, exercise_id: str) -> nbformat.NotebookNode:
     nb = read_notebook(path)
     check_submission(nb, exercise_id, path)
     return nb
-
-
-def kernel_environment(home: Path, seed: int, token: str = "") -> dict[str, str]:
-    """A scrubbed environment: no user secrets, every tool's home inside the sandbox."""
-    env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
-    if token:
-        env[RUN_ENV] = token  # lets a batch find this run's processes (watchdog.end_tagged)
-    venv_bin = str(Path(sys.executable).parent)
-    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-    env.update(
-        HOME=str(home),
-        KERAS_HOME=str(home / ".keras"),
-        MPLCONFIGDIR=str(home / ".matplotlib"),
-        IPYTHONDIR=str(home / ".ipython"),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-        JUPYTER_DATA_DIR=str(home / ".jupyter-data"),
-        JUPYTER_RUNTIME_DIR=str(home / ".jupyter-runtime"),
-        MPLBACKEND="Agg",
-        PYTHONHASHSEED=str(seed),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        TF_ENABLE_ONEDNN_OPTS="0",
-        TF_NUM_INTEROP_THREADS="1",
-        TF_NUM_INTRAOP_THREADS="1",
-        OMP_NUM_THREADS="1",
-        KERAS_BACKEND="tensorflow",
-        PYTHONWARNINGS="ignore",
-    )
-    env[GRADING_ENV] = "1"
-    return env
 
 
 def uses_keras(nb: nbformat.NotebookNode) -> bool:

@@ -32,7 +32,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_course.course.config import SANDBOX_MODES, CourseError
+from keras_course.course.config import SANDBOX_MODES
+from keras_course.course.errors import CourseError
 from keras_course.run.cleanup import remove_tree
 
 LEVELS = {"none": 0, "sandbox": 1}  # what a result was graded under; higher is stronger
