@@ -18,8 +18,8 @@ from pathlib import Path
 
 from keras_course.course.config import SANDBOX_MODES, load_course
 from keras_course.course.errors import CourseError
+from keras_course.course.roster import Learner
 from keras_course.grade.layouts import Found, find_submissions
-from keras_course.grade.roster import Learner
 from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
@@ -141,8 +141,8 @@ def learners_of(found: Found, roster: dict[str, Learner]) -> dict[str, Learner]:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from keras_course.course.roster import read_roster
     from keras_course.grade.batch import grade_folder
-    from keras_course.grade.roster import read_roster
     from keras_course.report.progress import BatchProgress
     from keras_course.run.sandbox import isolation
 

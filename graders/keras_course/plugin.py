@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed, take_measured
+from keras_course.checks.submission import Submission
 from keras_course.course.config import Exercise, load_course
 from keras_course.course.data import heldout_available, learner_table
 from keras_course.course.errors import CourseError

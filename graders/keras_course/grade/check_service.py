@@ -6,7 +6,7 @@ data must run where the kernel cannot reach that data. So the kernel provisioner
 thread in nbgrader's own process, listening on a Unix socket in the kernel's run folder (the
 socket's path is in the kernel's environment, CHECKS_ENV). A test cell
 (notebook_checks.check) exports the kernel's variables into the run folder and sends one JSON
-line; the service copies the export out without following links (export_files.py), grades the
+line; the service copies the export out without following links (export_copy.py), grades the
 copy with the pytest graders in a fresh process, and answers with the result as JSON.
 
 Requests: {"op": "prepare", "exercise": ID} answers the seed the grader gives every run and
@@ -48,8 +48,8 @@ def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Pat
     """The answer to one request of a kernel whose run folder is box; notebooks is the folder of
     the notebook the kernel runs (nbgrader's autograded/<learner>/<assignment>/), where its
     cells' positions are found for the cell errors."""
-    from keras_course.artifacts.export_files import collect_export
     from keras_course.grade.grading import grade_artifacts
+    from keras_course.run.export_copy import collect_export
 
     if not isinstance(request, dict):
         return {"error": "a request is a JSON object"}

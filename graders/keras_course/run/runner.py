@@ -24,12 +24,12 @@ from pathlib import Path
 
 import nbformat
 
-from keras_course.artifacts.export_files import collect_export
 from keras_course.course import data
 from keras_course.course.config import Exercise, load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.run import sandbox
+from keras_course.run.export_copy import collect_export
 from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
 from keras_course.run.leftovers import OwnedFolder
