@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 from keras_course.course.config import load_course
-from keras_course.grade.check_service import CheckService, ask, receive
+from keras_course.grade.check_service import CheckService, receive
 from keras_course.run.export_copy import collect_export
+from keras_course.run.inside.check_client import ask
 
 IN_ACCESS = 0x1  # inotify: a file was read
 REQUESTS = {

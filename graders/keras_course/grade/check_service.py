@@ -34,9 +34,9 @@ from pathlib import Path
 
 from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
+from keras_course.run.inside.check_client import CHECKS_ENV
 from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 
-CHECKS_ENV = "KERAS_COURSE_CHECKS"
 SOCKET_NAME = "checks.sock"
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_NESTING = 4  # a request is one flat object
@@ -187,13 +187,3 @@ class CheckService:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._workdir.cleanup()
-
-
-def ask(socket_path: str, request: dict, timeout: float = 600) -> dict:  # runs in the kernel
-    """Send one request to the check service and return its answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(timeout)
-        connection.connect(socket_path)
-        connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
-        raw = receive(connection, limit=None)
-    return json.loads(raw.decode("utf-8"))
