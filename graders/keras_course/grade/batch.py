@@ -27,16 +27,13 @@ from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.grade.slots import WarmSlots
-from keras_course.report.results import NOT_SUBMITTED, CheckResult, Result
+from keras_course.report.results import NOT_SUBMITTED, Result, zero_result
 from keras_course.run import watchdog
 
 
 def not_submitted(learner: str, exercise: Exercise) -> Result:
     """The result of an exercise that a learner did not hand in: no score, not even 0."""
-    checks = [
-        CheckResult(name, False, 0.0, points, "Not submitted.") for name, points in exercise.checks.items()
-    ]
-    return Result(learner, exercise.id, 0.0, exercise.max_score, NOT_SUBMITTED, checks)
+    return zero_result(learner, exercise, NOT_SUBMITTED, "Not submitted.")
 
 
 def outcome(future: Future, job: Job) -> Result:

@@ -14,7 +14,7 @@ from pathlib import Path
 from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT, grader_file
-from keras_course.report.results import GRADER_FAILED, Result
+from keras_course.report.results import GRADER_FAILED, Result, zero_result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
 from keras_course.run.leftovers import OwnedFolder
@@ -172,14 +172,7 @@ def run_grader_process(
 
 def error_result(learner: str, exercise_id: str, error: str) -> Result:
     """A zero-score result for a notebook that could not be graded, with every check listed."""
-    from keras_course.report.results import CheckResult
-
-    exercise = load_course().exercise(exercise_id)
-    checks = [
-        CheckResult(name, False, 0.0, points, f"Not graded: {error}.")
-        for name, points in exercise.checks.items()
-    ]
-    return Result(learner, exercise_id, 0.0, exercise.max_score, error, checks)
+    return zero_result(learner, load_course().exercise(exercise_id), error, f"Not graded: {error}.")
 
 
 def grader_failed(learner: str, exercise_id: str, why: str) -> Result:

@@ -227,7 +227,6 @@ class ForkServer:
         folder.make(sandboxed=True)
         env = kernel_environment(folder.home, self.seed)
         env["TMPDIR"] = str(folder.tmp)
-        size = int(load_course().disk_mb * 1024 * 1024)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         (self.root / SOCKET).unlink(missing_ok=True)
         listener.bind(str(self.root / SOCKET))  # root/ is the grader's: the sandbox sees box/ only
@@ -237,12 +236,9 @@ class ForkServer:
         log = (self.root / LOG).open("wb")
         fds = [listener.fileno(), alive, ready]
         command = [sys.executable, "-m", INIT, *map(str, fds)]
-        command = [
-            "prlimit",
-            f"--fsize={size}:{size}",
-            "--",
-            *sandbox.wrap(command, folder.box, Path("/"), as_pid_1=True, passed_fds=tuple(fds)),
-        ]
+        command = sandbox.wrap_limited(
+            command, folder.box, Path("/"), load_course().disk_mb, as_pid_1=True, passed_fds=tuple(fds)
+        )
         self._process = subprocess.Popen(
             command,
             env=env,

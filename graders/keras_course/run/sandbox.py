@@ -278,3 +278,17 @@ def wrap(
         ]
         args += [shutil.which("setpriv") or "setpriv", *drop[1:]]
     return [*args, *command]
+
+
+def wrap_limited(
+    command: list[str],
+    box: Path,
+    cwd: Path,
+    disk_mb: float,
+    as_pid_1: bool = False,
+    passed_fds: tuple[int, ...] = (),
+) -> list[str]:
+    """wrap's command line, in which no file may grow past disk_mb (RLIMIT_FSIZE, by prlimit)."""
+    size = int(disk_mb * 1024 * 1024)
+    sandboxed = wrap(command, box, cwd, as_pid_1=as_pid_1, passed_fds=passed_fds)
+    return ["prlimit", f"--fsize={size}:{size}", "--", *sandboxed]

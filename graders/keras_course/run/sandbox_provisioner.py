@@ -153,13 +153,7 @@ class SandboxProvisioner(LocalProvisioner):
         if sandboxed:
             if os.geteuid() == 0:
                 os.chown(km.connection_file, sandbox.SANDBOX_UID, sandbox.SANDBOX_UID)
-            size = int(self.disk_mb * 1024 * 1024)
-            command = [
-                "prlimit",
-                f"--fsize={size}:{size}",
-                "--",
-                *sandbox.wrap(kwargs["cmd"], folder.box, folder.work),
-            ]
+            command = sandbox.wrap_limited(kwargs["cmd"], folder.box, folder.work, self.disk_mb)
             self._cgroup = RunCgroup.create(self.processes, self.memory_mb)
             kwargs["cmd"] = self._cgroup.join_command(command) if self._cgroup else command
         return kwargs
