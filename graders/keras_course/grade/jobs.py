@@ -5,10 +5,7 @@ result (close_slots), and SIGTERM turned into Stopped while a batch grades.
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from keras_course.course.errors import CourseError
 from keras_course.grade.grading import error_result, grade_notebook, grader_failed
@@ -64,19 +61,6 @@ def close_slots(slots: WarmSlots | None) -> None:
         warn(f"the warm slots were not all cleaned up ({type(exc).__name__}: {exc}); the results are kept")
 
 
-@contextmanager
-def stopping_on_signals() -> Iterator[None]:
+def stopping_on_signals() -> AbstractContextManager[None]:
     """Turn SIGTERM (and SIGINT, as usual) into Stopped in the main thread while grading."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the cleanup
-        raise Stopped(signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return watchdog.sigterm_raises(Stopped)

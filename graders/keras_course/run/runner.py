@@ -34,7 +34,7 @@ from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
 from keras_course.run.leftovers import OwnedFolder
 from keras_course.run.real_files import opened_real
-from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, Watchdog, run_token, sigterm_interrupts
+from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, Watchdog, run_token, sigterm_raises
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
@@ -320,7 +320,7 @@ def run_notebook(
     )
     result = RunResult(artifacts=None, isolation=isolation)
     try:
-        with sigterm_interrupts(), watchdog:  # on leaving, every process it started is ended
+        with sigterm_raises(), watchdog:  # on leaving, every process it started is ended
             client.execute(
                 cleanup_kc=True,  # shut the kernel down: its provisioner then ends its cgroup
                 cwd=str(data_dir),
