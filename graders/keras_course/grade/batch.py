@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from keras_course.course.config import Exercise, load_course
+from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
 from keras_course.grade.grading import grader_failed
 from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Found, Job, find_submissions
@@ -29,6 +30,7 @@ from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import NOT_SUBMITTED, Result, zero_result
 from keras_course.run import watchdog
+from keras_course.run.sandbox import isolation
 
 
 def not_submitted(learner: str, exercise: Exercise) -> Result:
@@ -125,7 +127,6 @@ def grade_folder(
     graded, when the sandbox is required and cannot run. scheduler, a Dask scheduler's address or
     scheduler file, grades on that cluster instead of here (dask_executor.py).
     """
-    from keras_course.run.sandbox import isolation
 
     course = load_course()
     sandbox = sandbox or course.sandbox["grade"]
@@ -153,8 +154,6 @@ def grade_folder(
     if on_start is not None:
         on_start(len(todo))
     if scheduler is not None:
-        from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
-
         settings = Settings(seed, timeout, memory, sandbox)
         results += run_jobs_on_dask(scheduler, todo, store, settings, on_result)
     else:

@@ -34,6 +34,8 @@ from pathlib import Path
 
 from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
+from keras_course.grade.grading import grade_artifacts
+from keras_course.run.export_copy import collect_export
 from keras_course.run.inside.check_client import CHECKS_ENV
 from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 
@@ -48,8 +50,6 @@ def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Pat
     """The answer to one request of a kernel whose run folder is box; notebooks is the folder of
     the notebook the kernel runs (nbgrader's autograded/<learner>/<assignment>/), where its
     cells' positions are found for the cell errors."""
-    from keras_course.grade.grading import grade_artifacts
-    from keras_course.run.export_copy import collect_export
 
     if not isinstance(request, dict):
         return {"error": "a request is a JSON object"}

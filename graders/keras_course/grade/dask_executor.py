@@ -54,9 +54,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from keras_course.course import data
+from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
 from keras_course.grade.grader_code import code_digest
+from keras_course.grade.grading import error_result, grader_failed
 from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Job
 from keras_course.grade.private_folder import fresh_private_folder
@@ -65,6 +68,7 @@ from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import watchdog
 from keras_course.run.runner import notebook_bytes
+from keras_course.run.sandbox import isolation
 
 try:  # the extra keras-course[dask]; where it is missing, require_dask says what to install
     from distributed import WorkerPlugin
@@ -112,7 +116,6 @@ def course_digest(exercise_id: str) -> str:
 def data_files() -> DataFiles:
     """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
     and the banknotes as downloaded (mirror/), which a worker then need not download."""
-    from keras_course.course import data
 
     files = {}
     for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
@@ -202,8 +205,6 @@ WARM_LOCK = threading.Lock()
 def warm_slots(settings: Settings) -> WarmSlots | None:
     """This worker's fork servers for the settings' seed, when its runs are sandboxed: a task's
     kernel starts warm, as in the local pool (forkserver.py)."""
-    from keras_course.course.config import load_course
-    from keras_course.run.sandbox import isolation
 
     course = load_course()
     try:
@@ -439,7 +440,6 @@ def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[
 def unsent(job: Job, exc: CourseError | OSError) -> Result:
     """The result of a notebook the client could not send: the learner's error where it is no
     longer a real file (submit), the grader's failure where it could not be read (gone, say)."""
-    from keras_course.grade.grading import error_result, grader_failed
 
     if isinstance(exc, CourseError):
         return error_result(job.learner, job.exercise, str(exc))
@@ -450,8 +450,6 @@ def task_result(future: object, job: Job) -> Result:
     """The result of a job's task: the learner's error where the notebook ended its worker each
     time it was tried; the grader's failure where the task raised or the worker could not grade."""
     from distributed import KilledWorker
-
-    from keras_course.grade.grading import error_result, grader_failed
 
     try:
         answer = future.result()  # type: ignore[attr-defined]

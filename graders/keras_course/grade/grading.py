@@ -14,10 +14,13 @@ from pathlib import Path
 from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT, grader_file
+from keras_course.grade.grader_processes import run_pytest
+from keras_course.grade.layouts import exercise_of_file
 from keras_course.report.results import GRADER_FAILED, Result, zero_result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
 from keras_course.run.leftovers import OwnedFolder
+from keras_course.run.runner import read_notebook
 
 RESULT_PREFIX = "keras-course-result-"  # a grading's result folder, named after its owner (leftovers.py)
 
@@ -26,8 +29,6 @@ def exercise_of(notebook: Path, exercise_id: str | None) -> str:
     """The exercise of a notebook to check: the one given (--exercise), else the one the
     notebook's metadata names, else its file name's. What is wrong with the file itself (no
     such file, a folder, empty, not a notebook) is told first."""
-    from keras_course.grade.layouts import exercise_of_file
-    from keras_course.run.runner import read_notebook
 
     course = load_course()
     read_notebook(notebook)
@@ -152,7 +153,6 @@ def run_grader_process(
 ) -> Result:
     """Run pytest with args in a fresh process (grader_processes.py) and read the result it
     wrote to json_out; env is added to the process's environment."""
-    from keras_course.grade.grader_processes import run_pytest
 
     env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
     code, output = run_pytest(args, env, ROOT, limit, log=json_out.parent / "grader.log")

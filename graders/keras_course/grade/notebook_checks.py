@@ -136,7 +136,7 @@ def grade_here(exercise_id: str, namespace: dict) -> Result:
                 raw = _ask({"op": "grade", "exercise": exercise_id, "export": name})["result"]
                 graded = Result.from_dict(raw)
             else:
-                from keras_course.grade.grading import grade_artifacts
+                from keras_course.grade.grading import grade_artifacts  # lazy: a kernel without service
 
                 graded = grade_artifacts(artifacts, exercise_id)
             _state["graded"] = {key: graded}

@@ -51,8 +51,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from keras_course.course.config import load_course
 from keras_course.run import sandbox
+from keras_course.run.cgroups import RunCgroup
 from keras_course.run.environment import kernel_environment
+from keras_course.run.watchdog import children, descendants, kill
 
 ENV = "KERAS_COURSE_FORKSERVER"  # in a grading process: the fork server of its slot (JSON)
 INIT = "keras_course.run.inside.forkserver_init"  # the server's own half, run in the sandbox
@@ -135,7 +138,6 @@ class Handle:
         return outer
 
     def _outer_pid(self, inner: int) -> int:
-        from keras_course.run.watchdog import children
 
         for _ in range(500):
             for pid in children(self.pid):
@@ -213,8 +215,6 @@ class ForkServer:
     def start(self) -> Handle | None:
         """Start the server; its Handle, or None (why_not says why) where kernels start cold:
         no sandbox, no cgroup to hold a forked kernel, or a preload that started a thread."""
-        from keras_course.course.config import load_course
-        from keras_course.run.cgroups import RunCgroup
 
         self.why_not = sandbox.unavailable()
         probe = RunCgroup.create(8, 64) if self.why_not is None else None
@@ -286,7 +286,6 @@ class ForkServer:
         return [str(item) for item in left] if isinstance(left, list) else [repr(left)]
 
     def _find(self, inner: int) -> int:
-        from keras_course.run.watchdog import descendants
 
         assert self._process is not None
         for pid in descendants(self._process.pid):
@@ -303,7 +302,6 @@ class ForkServer:
 
     def stop(self) -> None:
         """End the server and everything in its sandbox."""
-        from keras_course.run.watchdog import descendants, kill
 
         if self._process is not None:
             kill([*reversed(descendants(self._process.pid)), self._process.pid])

@@ -243,8 +243,8 @@ def run_notebook(
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from keras_course.run.limited_client import LimitedClient
-    from keras_course.run.sandbox_provisioner import NAME, kernelspec
+    from keras_course.run.limited_client import LimitedClient  # lazy: nbclient and jupyter_client,
+    from keras_course.run.sandbox_provisioner import NAME, kernelspec  # only where a notebook runs
 
     course = load_course()
     memory = course.memory if memory is None else memory

@@ -145,9 +145,7 @@ PACKAGE_MOUNT = Path("/opt/keras-course")  # where the sandbox sees keras_course
 def package_folder() -> Path | None:
     """The keras_course package's folder when it is outside the Python environment (an editable
     install in the course folder): the sandbox mounts it alone, under PACKAGE_MOUNT."""
-    import keras_course
-
-    folder = Path(keras_course.__file__).resolve().parent
+    folder = Path(__file__).resolve().parent.parent  # keras_course/, above run/
     inside = any(p in folder.parents for p in (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()))
     return None if inside else folder
 
