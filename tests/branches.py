@@ -2,7 +2,7 @@
 
 A branch is one `fail(message)` call in graders/test_*.py, keras_course/checks/shared.py,
 keras_course/checks/metrics.py, keras_course/checks/values.py or
-keras_course/artifacts/submission.py: its file, the function
+keras_course/checks/submission.py: its file, the function
 around it, and its message's template, the f-string with each value shown as `…`. REACHED_BY
 names, for every branch, the test that makes the grader take it and asserts its message;
 test_verdicts.py fails when a branch in the code has no entry there (or an entry has no branch),
@@ -22,7 +22,7 @@ FILES = sorted(GRADERS.glob("test_*.py")) + [
     GRADERS / "keras_course" / "checks" / "shared.py",
     GRADERS / "keras_course" / "checks" / "metrics.py",
     GRADERS / "keras_course" / "checks" / "values.py",
-    GRADERS / "keras_course" / "artifacts" / "submission.py",
+    GRADERS / "keras_course" / "checks" / "submission.py",
 ]
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from keras_course.artifacts.submission import Submission
 from keras_course.author.nbgrader_course import check_descriptions
 from keras_course.checks.metrics import heldout_measure, orbit_error
+from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.plugin import exported_run
 from keras_course.report.results import Result

@@ -84,7 +84,7 @@ def leftovers() -> list[str]:
             command = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"hostile" in command or b"keras_course.run.forkserver" in command:
+        if b"hostile" in command or b"keras_course.run.inside.forkserver_init" in command:
             shown = command.replace(b"\0", b" ").decode(errors="replace")[:120]
             found.append(f"process {entry}: {shown}")
     return found

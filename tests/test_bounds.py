@@ -23,10 +23,11 @@ import numpy as np
 import pytest
 from keras_course.artifacts import saved_model, submission
 from keras_course.artifacts.saved_model import Layer, SavedModel
-from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.shared import predictions
-from keras_course.course.config import CourseError, load_course
+from keras_course.checks.submission import Submission
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.grade.grading import grader_args, run_grader_here, run_grader_process
 from keras_course.plugin import OUT_OF_MEMORY
 from keras_course.run.runner import RunResult

@@ -2,7 +2,7 @@
 sandbox answers every request, a broken one with an error, and goes on: a request nested
 100,000 deep or within its size, one of 10 MB, one that is not JSON or not UTF-8. What it copies
 out of the kernel's reach holds only the bytes it checked: a file that grows while it is copied
-is copied as it was when its size was checked (artifacts/export_files.collect_export).
+is copied as it was when its size was checked (run/export_copy.collect_export).
 No kernel runs here; the service runs in this process, as in nbgrader's."""
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from keras_course.artifacts.export_files import collect_export
 from keras_course.course.config import load_course
-from keras_course.grade.check_service import CheckService, ask, receive
+from keras_course.grade.check_service import CheckService, receive
+from keras_course.run.export_copy import collect_export
+from keras_course.run.inside.check_client import ask
 
 IN_ACCESS = 0x1  # inotify: a file was read
 REQUESTS = {

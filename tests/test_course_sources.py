@@ -7,7 +7,8 @@ import ast
 import nbformat
 import pytest
 from keras_course.author.stubs import stub_text
-from keras_course.course.config import CourseError, load_course, parse_course
+from keras_course.course.config import load_course, parse_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML, EXERCISES, SOLUTIONS, grader_file
 from samples import sample_texts
 

@@ -23,7 +23,8 @@ import dask
 import distributed
 import psutil
 import pytest
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import DATASETS_ENV, ROOT
 from keras_course.grade import dask_executor
 from keras_course.grade.batch import grade_folder

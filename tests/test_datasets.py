@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from keras_course.course import data
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import DATASETS
 
 sys.path.insert(0, str(DATASETS))

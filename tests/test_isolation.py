@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from keras_course.artifacts.saved_model import MAX_CONFIG_BYTES, MAX_PARAMETERS, read_saved_model
-from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed
-from keras_course.course.config import CourseError, load_course
+from keras_course.checks.submission import Submission
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.grade.result_store import ResultStore, sha256_of
 from keras_course.report.results import CheckResult, Result

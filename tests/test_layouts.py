@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import SOLUTIONS
 from keras_course.grade.layouts import Job, exercise_named, exercise_of_file, find_submissions
 

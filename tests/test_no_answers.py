@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import nbformat
 import pytest
-from keras_course.artifacts.submission import Submission
 from keras_course.author.nbgrader_course import source_notebook
 from keras_course.author.stubs import make_stub
+from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.course.paths import EXERCISES, SOLUTIONS
 from keras_course.plugin import exported_run

@@ -8,9 +8,10 @@ import os
 import socket
 
 import pytest
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import SOLUTIONS
-from keras_course.grade.batch import grade_job
+from keras_course.grade.jobs import grade_job
 from keras_course.grade.layouts import find_submissions
 from keras_course.grade.result_store import ResultStore, sha256_of
 from keras_course.run.real_files import read_real

@@ -12,10 +12,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import xmlschema
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
+from keras_course.course.roster import Learner, read_roster
 from keras_course.grade.batch import not_submitted
 from keras_course.grade.grading import error_result, grader_failed
-from keras_course.grade.roster import Learner, read_roster
 from keras_course.report.lms import to_canvas, to_moodle
 from keras_course.report.results import CheckResult, Result, summary_table, to_csv, to_junit
 

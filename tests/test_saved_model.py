@@ -16,11 +16,12 @@ import keras  # a dependency of the course: its absence is a failure, not a skip
 import numpy as np
 import pytest
 from keras_course.artifacts.saved_model import ACTIVATIONS, read_saved_model
-from keras_course.artifacts.submission import Submission
 from keras_course.checks import shared
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
-from keras_course.course.config import CourseError, load_course
+from keras_course.checks.submission import Submission
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.grade.grading import grade_artifacts
 from keras_course.run.runner import RunResult
@@ -418,7 +419,7 @@ def test_grading_an_exported_model_needs_no_hdf5_or_zip_parser(tmp_path):
         "import keras_course.checks.shared, keras_course.checks.metrics, keras_course.plugin\n"
         "from keras_course.course.config import load_course\n"
         "from keras_course.run.runner import RunResult\n"
-        "from keras_course.artifacts.submission import Submission\n"
+        "from keras_course.checks.submission import Submission\n"
         f"run = RunResult(artifacts=Path({str(folder)!r}))\n"
         "model = Submission(load_course().exercise('darts'), run).model()\n"
         "print(model.count_params(), sorted({'h5py', 'keras', 'tensorflow'} & set(sys.modules)))\n"

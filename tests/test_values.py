@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from branches import assert_branches_reached, branch_of
-from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed, take_measured
+from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.course.paths import grader_file
 from keras_course.grade.notebook_checks import export_run

@@ -4,7 +4,7 @@ and every failure branch of the grading logic is reached by a test that asserts 
 - Every Lacking variant of lacking.py fails exactly its checks, each with a message naming what
   is missing; every check of every exercise meets every kind of lack that applies to it.
 - Every `fail(...)` of the graders, checks/shared.py, checks/metrics.py and
-  artifacts/submission.py is in branches.REACHED_BY, and the test named there reaches it: the
+  checks/submission.py is in branches.REACHED_BY, and the test named there reaches it: the
   variants here and in test_grading.py, the unit cases below, which give the shared checks small
   real Keras models, saved and read back as the grader reads them, and the read-back cases,
   which give Submission a darts notebook's real export, with a wrong value or a damaged file.
@@ -22,10 +22,10 @@ import pandas as pd
 import pytest
 from branches import REACHED_BY, assert_branches_reached, branch_of, fail_branches
 from conftest import failed_checks
-from keras_course.artifacts.submission import Submission
 from keras_course.checks import shared
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
+from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.course.data import heldout
 from keras_course.course.paths import DATASETS, SOLUTIONS

@@ -16,9 +16,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from keras_course.course.config import SANDBOX_MODES, CourseError, load_course
+from keras_course.course.config import SANDBOX_MODES, load_course
+from keras_course.course.errors import CourseError
+from keras_course.course.roster import Learner
 from keras_course.grade.layouts import Found, find_submissions
-from keras_course.grade.roster import Learner
 from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
@@ -34,7 +35,7 @@ GRADER_ERRORS = 3  # grade's exit code when the grader failed on some notebooks 
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    from keras_course.start import start
+    from keras_course.start import start  # lazy: per command (start-up)
 
     folder = Path(args.folder)
     for path in start(folder, force=args.force):
@@ -56,9 +57,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from keras_course.grade.grading import exercise_of, grade_notebook
-    from keras_course.run.runner import read_submission
-    from keras_course.run.sandbox import isolation
+    from keras_course.grade.grading import exercise_of, grade_notebook  # lazy: per command (start-up)
+    from keras_course.run.runner import read_submission  # lazy: per command (start-up)
+    from keras_course.run.sandbox import isolation  # lazy: per command (start-up)
 
     notebook = Path(args.notebook)
     exercise_id = exercise_of(notebook, args.exercise)
@@ -140,10 +141,10 @@ def learners_of(found: Found, roster: dict[str, Learner]) -> dict[str, Learner]:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from keras_course.grade.batch import grade_folder
-    from keras_course.grade.roster import read_roster
-    from keras_course.report.progress import BatchProgress
-    from keras_course.run.sandbox import isolation
+    from keras_course.course.roster import read_roster  # lazy: per command (start-up)
+    from keras_course.grade.batch import grade_folder  # lazy: per command (start-up)
+    from keras_course.report.progress import BatchProgress  # lazy: per command (start-up)
+    from keras_course.run.sandbox import isolation  # lazy: per command (start-up)
 
     isolation(args.sandbox or load_course().sandbox["grade"])  # refused before anything is read
     if args.lms and not args.csv:
@@ -192,7 +193,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CourseError("worker: give the scheduler's address or --scheduler-file, one of the two")
     if args.slots < 1:
         raise CourseError(f"worker: --slots {args.slots}: give 1 or more")
-    from keras_course.grade.dask_executor import run_worker
+    from keras_course.grade.dask_executor import run_worker  # lazy: per command (start-up)
 
     run_worker(args.address, args.slots, args.scheduler_file, args.local_directory)
     return 0
@@ -202,8 +203,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from keras_course.course.paths import SAMPLES, SOLUTIONS, instructor_only
-    from keras_course.grade.batch import grade_folder
+    from keras_course.course.paths import SAMPLES, SOLUTIONS, instructor_only  # lazy: per command (start-up)
+    from keras_course.grade.batch import grade_folder  # lazy: per command (start-up)
 
     instructor_only(SOLUTIONS, "the demo")
     instructor_only(SAMPLES, "the demo")
@@ -223,7 +224,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from keras_course.course import data
+    from keras_course.course import data  # lazy: per command (start-up)
 
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -234,7 +235,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_nbgrader(args: argparse.Namespace) -> int:
-    from keras_course.author.nbgrader_course import write_course
+    from keras_course.author.nbgrader_course import write_course  # lazy: per command (start-up)
 
     folder = Path(args.folder)
     for path in write_course(folder):
@@ -244,7 +245,7 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:
-    from keras_course.author.stubs import write_stubs
+    from keras_course.author.stubs import write_stubs  # lazy: per command (start-up)
 
     for path in write_stubs(list(load_course().exercises)):
         print(f"wrote {path}")
@@ -252,7 +253,7 @@ def cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_course.report.lms import LMS
+    from keras_course.report.lms import LMS  # lazy: per command (start-up)
 
     parser = argparse.ArgumentParser(
         prog="keras-course", description="Autograded exercises for Introduction to Deep Learning with Keras."

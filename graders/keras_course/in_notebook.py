@@ -15,7 +15,7 @@ several do; when that leaves a tie, a one-line message asks for `check("<id>")`.
 A practice check only: the notebook's code could change what it exports. The grade comes from a
 run of the whole notebook from the top, outside the kernel. Such a run leaves the closing
 check() cell out (runner.is_check_here), and a check() anywhere else does nothing there
-(GRADING_ENV is set in the grading kernel's environment, runner.kernel_environment).
+(GRADING_ENV is set in the grading kernel's environment, environment.kernel_environment).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from keras_course.course.config import Course, CourseError, load_course
+from keras_course.course.config import Course, load_course
+from keras_course.course.errors import CourseError
 from keras_course.grade.layouts import exercise_named, exercise_of_file
 from keras_course.grade.notebook_checks import grade_here, ipython_shell, user_namespace
 from keras_course.report.results import Result, checklist, checklist_html
-from keras_course.run.runner import GRADING_ENV
+from keras_course.run.environment import GRADING_ENV
 
 PRACTICE = (
     "A practice check of your variables as they are now. Your grade comes from a run of the whole "

@@ -27,12 +27,21 @@ from pathlib import Path
 
 import pytest
 
-from keras_course.artifacts.submission import Submission
 from keras_course.checks.feedback import CheckFailed, take_measured
-from keras_course.course.config import CourseError, Exercise, load_course
+from keras_course.checks.submission import Submission
+from keras_course.course.config import Exercise, load_course
 from keras_course.course.data import heldout_available, learner_table
+from keras_course.course.errors import CourseError
 from keras_course.grade.grader_processes import CAP_OPTION, cap_address_space
-from keras_course.report.results import GRADER_FAILED, PENDING, CheckResult, Result, to_json, write_atomic
+from keras_course.report.results import (
+    GRADER_FAILED,
+    PENDING,
+    CheckResult,
+    Result,
+    checklist,
+    to_json,
+    write_atomic,
+)
 from keras_course.run.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
 
 GRADEBOOK = "keras_course_gradebook"
@@ -251,7 +260,5 @@ class Gradebook:
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.exercise is not None:
-            from keras_course.report.results import checklist
-
             terminalreporter.write_sep("=", "keras-course")
             terminalreporter.write_line(checklist(self.result()))

@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 from keras_course.course import data
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import EXERCISES
 
 

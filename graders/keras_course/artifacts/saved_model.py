@@ -23,7 +23,8 @@ from typing import BinaryIO
 import numpy as np
 
 from keras_course.artifacts.export_files import array_header, open_exported, read_array, read_json
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 
 PASS_THROUGH_LAYERS = {"InputLayer", "Dropout"}
 # What the grader reads at most, checked before reading: the course's largest model has 11,000

@@ -17,8 +17,8 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from keras_course.artifacts.submission import Submission
 from keras_course.checks.metrics import MEASURES, heldout_measure, orbit_error
+from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.course.paths import ROOT, SOLUTIONS, instructor_only
 from keras_course.run.runner import run_notebook

@@ -30,9 +30,13 @@ from keras_course.author.stubs import CODE_STUB
 from keras_course.course import data
 from keras_course.course.config import Exercise, load_course
 from keras_course.course.paths import SOLUTIONS, grader_file, instructor_only
+from keras_course.grade.check_service import CheckService
 from keras_course.run.runner import CHECK_HERE_ID, PREPARE_ID
 from keras_course.run.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.run.sandbox_provisioner import kernelspec
+
+# What grades nbgrader's test cells outside the sandbox: its kernels' provisioner starts it by name.
+CHECK_SERVICE = f"{CheckService.__module__}:{CheckService.__qualname__}"
 
 FOOTER_IDS = ("check", CHECK_HERE_ID)  # grade_ids of the source notebooks' closing cells
 CONFIG_FILE = "nbgrader_config.py"
@@ -232,7 +236,7 @@ def write_course(folder: Path) -> list[Path]:
         memory_mb=course.memory,
         disk_mb=course.disk_mb,
         seed=course.seed,
-        check_service=True,
+        service=CHECK_SERVICE,
     )
     activate = folder / ACTIVATE_FILE
     activate.write_text(activate_text(folder), encoding="utf-8")

@@ -17,7 +17,7 @@ import numpy as np
 
 from keras_course.artifacts.saved_model import Layer, SavedModel
 from keras_course.checks.feedback import fail, ordinal, plural
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 
 LOSS_ALIASES = {
     "mse": "mean_squared_error",

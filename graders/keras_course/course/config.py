@@ -11,6 +11,7 @@ try:
 except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
     import tomli as tomllib
 
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML
 
 SANDBOX_MODES = ("auto", "required", "off")  # sandbox.py says what each gives
@@ -26,10 +27,6 @@ LIMITS = (
     "checks_mb",
     "forward_pass_mb",
 )
-
-
-class CourseError(Exception):
-    """A problem the user must fix, told in one line."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import CACHE, DATASETS, HELDOUT
 
 BANKNOTES_ORIGIN = (

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from keras_course.course.errors import CourseError
+
 PACKAGE = Path(__file__).resolve().parents[1]  # keras_course/
 PACKAGED = PACKAGE / "material"  # the package data of an installed wheel
 INSTALLED = PACKAGED.is_dir()  # the learner package, not the repository
@@ -44,7 +46,6 @@ def grader_file(exercise_id: str) -> Path:
 def instructor_only(path: Path, what: str) -> Path:
     """path, or CourseError when it is not here: the learner package has no solutions/,
     held-out data or tests/."""
-    from keras_course.course.config import CourseError  # config reads course.toml from here
 
     if not path.exists():
         raise CourseError(f"{what} needs the instructor's copy of the course (the repository): no {path}")

@@ -16,65 +16,26 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-import signal
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from keras_course.course.config import CourseError, Exercise, load_course
-from keras_course.grade.grading import error_result, grade_notebook, grader_failed
+from keras_course.course.config import Exercise, load_course
+from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
+from keras_course.grade.grading import grader_failed
+from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.grade.slots import WarmSlots
-from keras_course.report.notices import warn
-from keras_course.report.results import NOT_SUBMITTED, CheckResult, Result
+from keras_course.report.results import NOT_SUBMITTED, Result, zero_result
 from keras_course.run import watchdog
-
-
-class Stopped(KeyboardInterrupt):
-    """The batch was asked to stop by a signal; exit_code is 128 + the signal's number."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by signal {signum}")
-        self.exit_code = 128 + signum
+from keras_course.run.sandbox import isolation
 
 
 def not_submitted(learner: str, exercise: Exercise) -> Result:
     """The result of an exercise that a learner did not hand in: no score, not even 0."""
-    checks = [
-        CheckResult(name, False, 0.0, points, "Not submitted.") for name, points in exercise.checks.items()
-    ]
-    return Result(learner, exercise.id, 0.0, exercise.max_score, NOT_SUBMITTED, checks)
-
-
-def grade_job(
-    job: Job,
-    seed: int | None,
-    timeout: float | None,
-    memory: float | None = None,
-    sandbox: str | None = None,
-    slots: WarmSlots | None = None,
-) -> Result:
-    """One learner's result, whatever their notebook does; bad input is told without a kernel,
-    and whatever else fails is the grader's failure on this notebook. slots gives the kernel a
-    warm start, when the run is sandboxed."""
-    from keras_course.run.runner import read_submission
-
-    try:
-        read_submission(job.notebook, job.exercise)
-    except CourseError as exc:
-        return error_result(job.learner, job.exercise, str(exc))
-    try:
-        warm = slots.handle() if slots is not None else None
-        return grade_notebook(
-            job.notebook, job.exercise, job.learner, seed, timeout, memory, sandbox, warm=warm
-        )
-    except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
-        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
-    finally:  # a grading process that was killed leaves its kernel behind: end it
-        watchdog.end_tagged([watchdog.run_token(job.notebook)])
+    return zero_result(learner, exercise, NOT_SUBMITTED, "Not submitted.")
 
 
 def outcome(future: Future, job: Job) -> Result:
@@ -91,34 +52,6 @@ def digest_of(notebook: Path) -> str:
         return sha256_of(notebook)
     except OSError:
         return ""
-
-
-def close_slots(slots: WarmSlots | None) -> None:
-    """End the batch's fork servers; a clean-up that fails loses no result: one warning line."""
-    if slots is None:
-        return
-    try:
-        slots.close()
-    except Exception as exc:
-        warn(f"the warm slots were not all cleaned up ({type(exc).__name__}: {exc}); the results are kept")
-
-
-@contextmanager
-def stopping_on_signals() -> Iterator[None]:
-    """Turn SIGTERM (and SIGINT, as usual) into Stopped in the main thread while grading."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the cleanup
-        raise Stopped(signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -194,7 +127,6 @@ def grade_folder(
     graded, when the sandbox is required and cannot run. scheduler, a Dask scheduler's address or
     scheduler file, grades on that cluster instead of here (dask_executor.py).
     """
-    from keras_course.run.sandbox import isolation
 
     course = load_course()
     sandbox = sandbox or course.sandbox["grade"]
@@ -222,8 +154,6 @@ def grade_folder(
     if on_start is not None:
         on_start(len(todo))
     if scheduler is not None:
-        from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
-
         settings = Settings(seed, timeout, memory, sandbox)
         results += run_jobs_on_dask(scheduler, todo, store, settings, on_result)
     else:

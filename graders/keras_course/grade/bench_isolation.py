@@ -33,6 +33,10 @@ from pathlib import Path
 from keras_course.course import data
 from keras_course.course.config import Exercise, load_course
 from keras_course.course.paths import SOLUTIONS
+from keras_course.grade.grading import grade_notebook
+from keras_course.run.environment import GRADING_ENV
+from keras_course.run.kernel_cells import prelude_source
+from keras_course.run.runner import run_notebook, temporary_workdir, uses_keras
 
 
 def plain_run(notebook: Path, exercise: Exercise) -> None:
@@ -40,9 +44,6 @@ def plain_run(notebook: Path, exercise: Exercise) -> None:
     keeps progress bars quiet), with none of the grader's isolation."""
     import nbformat
     from nbclient import NotebookClient
-
-    from keras_course.run.kernel_cells import prelude_source
-    from keras_course.run.runner import GRADING_ENV, uses_keras
 
     with tempfile.TemporaryDirectory(prefix="keras-course-bench-") as folder:
         for name in exercise.data:
@@ -61,7 +62,6 @@ PEAK_TASKS: list[int] = []
 
 
 def isolated_run(notebook: Path, exercise: Exercise, sandbox_mode: str = "off") -> None:
-    from keras_course.run.runner import run_notebook, temporary_workdir
 
     course = load_course()
     with temporary_workdir() as folder:
@@ -79,7 +79,6 @@ def sandboxed_run(notebook: Path, exercise: Exercise) -> None:
 
 
 def full_grading(notebook: Path, exercise: Exercise) -> None:
-    from keras_course.grade.grading import grade_notebook
 
     result = grade_notebook(notebook, exercise.id)
     if result.error:

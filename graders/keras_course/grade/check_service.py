@@ -6,7 +6,7 @@ data must run where the kernel cannot reach that data. So the kernel provisioner
 thread in nbgrader's own process, listening on a Unix socket in the kernel's run folder (the
 socket's path is in the kernel's environment, CHECKS_ENV). A test cell
 (notebook_checks.check) exports the kernel's variables into the run folder and sends one JSON
-line; the service copies the export out without following links (export_files.py), grades the
+line; the service copies the export out without following links (export_copy.py), grades the
 copy with the pytest graders in a fresh process, and answers with the result as JSON.
 
 Requests: {"op": "prepare", "exercise": ID} answers the seed the grader gives every run and
@@ -32,10 +32,13 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
+from keras_course.grade.grading import grade_artifacts
+from keras_course.run.export_copy import collect_export
+from keras_course.run.inside.check_client import CHECKS_ENV
 from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 
-CHECKS_ENV = "KERAS_COURSE_CHECKS"
 SOCKET_NAME = "checks.sock"
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_NESTING = 4  # a request is one flat object
@@ -47,8 +50,6 @@ def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Pat
     """The answer to one request of a kernel whose run folder is box; notebooks is the folder of
     the notebook the kernel runs (nbgrader's autograded/<learner>/<assignment>/), where its
     cells' positions are found for the cell errors."""
-    from keras_course.artifacts.export_files import collect_export
-    from keras_course.grade.grading import grade_artifacts
 
     if not isinstance(request, dict):
         return {"error": "a request is a JSON object"}
@@ -127,7 +128,11 @@ def place_cells(run_file: Path, notebook: Path) -> None:
 
 
 class CheckService:
-    """One kernel's check service: `start()` listens on box/checks.sock, `stop()` ends it."""
+    """One kernel's check service: `start()` listens on box/checks.sock, `stop()` ends it. The
+    kernel provisioner starts it by name (sandbox_provisioner.load_service) and tells the kernel
+    its socket in ENV."""
+
+    ENV = CHECKS_ENV
 
     def __init__(self, box: Path, notebooks: Path | None = None) -> None:
         self.box = box
@@ -182,13 +187,3 @@ class CheckService:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._workdir.cleanup()
-
-
-def ask(socket_path: str, request: dict, timeout: float = 600) -> dict:  # runs in the kernel
-    """Send one request to the check service and return its answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(timeout)
-        connection.connect(socket_path)
-        connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
-        raw = receive(connection, limit=None)
-    return json.loads(raw.decode("utf-8"))

@@ -4,7 +4,7 @@ The client (run_jobs_on_dask) submits one task per (learner, exercise): the note
 read as a real file (run/real_files.py; one that is no longer is an error result, not sent),
 its path on the client, the exercise id, the learner and the grading settings. The task
 (grade_task) writes the notebook into the worker's spool folder and grades it with the same
-function the local pool uses, batch.grade_job; it returns the result as data and never raises
+function the local pool uses, jobs.grade_job; it returns the result as data and never raises
 for a learner's error. Only the client writes the result store, once per (learner, exercise),
 so a task that ran twice (a worker died under it) counts once.
 
@@ -27,7 +27,7 @@ so a task that ran twice (a worker died under it) counts once.
   Dask's memory monitor is off (memory_limit=0): it sees the worker, not the kernels; each
   kernel's memory limit is the grader's (cgroup, watchdog). The nanny's OMP_NUM_THREADS=1 and
   the like are not set (NANNY_CONFIG): the grading processes get the worker's own environment,
-  and each kernel's environment is built explicitly (runner.kernel_environment) as in the local
+  and each kernel's environment is built explicitly (environment.kernel_environment) as in the local
   pool.
 - Failures: a worker killed mid-notebook leaves its grading process and kernel behind; the
   nanny starts a new worker process, whose set-up (dask_setup, in the plugin WorkerSetUp) ends
@@ -54,9 +54,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from keras_course.course.config import CourseError
+from keras_course.course import data
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
 from keras_course.grade.grader_code import code_digest
+from keras_course.grade.grading import error_result, grader_failed
+from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Job
 from keras_course.grade.private_folder import fresh_private_folder
 from keras_course.grade.result_store import ResultStore
@@ -64,6 +68,7 @@ from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import watchdog
 from keras_course.run.runner import notebook_bytes
+from keras_course.run.sandbox import isolation
 
 try:  # the extra keras-course[dask]; where it is missing, require_dask says what to install
     from distributed import WorkerPlugin
@@ -80,7 +85,7 @@ WORKER_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Settings:
-    """What the client decides for every task of a batch (batch.grade_job's arguments)."""
+    """What the client decides for every task of a batch (jobs.grade_job's arguments)."""
 
     seed: int | None = None
     timeout: float | None = None
@@ -111,7 +116,6 @@ def course_digest(exercise_id: str) -> str:
 def data_files() -> DataFiles:
     """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
     and the banknotes as downloaded (mirror/), which a worker then need not download."""
-    from keras_course.course import data
 
     files = {}
     for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
@@ -201,8 +205,6 @@ WARM_LOCK = threading.Lock()
 def warm_slots(settings: Settings) -> WarmSlots | None:
     """This worker's fork servers for the settings' seed, when its runs are sandboxed: a task's
     kernel starts warm, as in the local pool (forkserver.py)."""
-    from keras_course.course.config import load_course
-    from keras_course.run.sandbox import isolation
 
     course = load_course()
     try:
@@ -242,8 +244,6 @@ def grade_task(
     """One learner's notebook graded on a worker: {"result": Result as a dict}, or {"error":
     why it was not graded} for the client to make an error result of. where is the notebook's
     path on the client: messages name it, not the worker's copy."""
-    from keras_course.grade.batch import grade_job
-
     if course_digest(exercise_id) != course_sha256:
         return {
             "error": f"the Dask worker on {socket.gethostname()} has another course.toml or other "
@@ -293,8 +293,6 @@ def dask_setup(worker: object) -> None:
 
 def dask_teardown(worker: object) -> None:
     """Run when a worker process closes: its fork servers end and its private folder is removed."""
-    from keras_course.grade.batch import close_slots  # the local pool's, lazily as grade_job
-
     with WARM_LOCK:
         for slots in WARM.values():
             close_slots(slots)
@@ -397,8 +395,6 @@ def run_jobs_on_dask(
     exercise). When stopped, cancel what is left, keep what is stored, and raise."""
     from distributed import as_completed
 
-    from keras_course.grade.batch import stopping_on_signals
-
     done: list[Result] = []
     if not jobs:
         return done
@@ -444,7 +440,6 @@ def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[
 def unsent(job: Job, exc: CourseError | OSError) -> Result:
     """The result of a notebook the client could not send: the learner's error where it is no
     longer a real file (submit), the grader's failure where it could not be read (gone, say)."""
-    from keras_course.grade.grading import error_result, grader_failed
 
     if isinstance(exc, CourseError):
         return error_result(job.learner, job.exercise, str(exc))
@@ -455,8 +450,6 @@ def task_result(future: object, job: Job) -> Result:
     """The result of a job's task: the learner's error where the notebook ended its worker each
     time it was tried; the grader's failure where the task raised or the worker could not grade."""
     from distributed import KilledWorker
-
-    from keras_course.grade.grading import error_result, grader_failed
 
     try:
         answer = future.result()  # type: ignore[attr-defined]

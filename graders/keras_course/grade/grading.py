@@ -11,12 +11,16 @@ import json
 import os
 from pathlib import Path
 
-from keras_course.course.config import CourseError, load_course
+from keras_course.course.config import load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT, grader_file
-from keras_course.report.results import GRADER_FAILED, Result
+from keras_course.grade.grader_processes import run_pytest
+from keras_course.grade.layouts import exercise_of_file
+from keras_course.report.results import GRADER_FAILED, Result, zero_result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
 from keras_course.run.leftovers import OwnedFolder
+from keras_course.run.runner import read_notebook
 
 RESULT_PREFIX = "keras-course-result-"  # a grading's result folder, named after its owner (leftovers.py)
 
@@ -25,8 +29,6 @@ def exercise_of(notebook: Path, exercise_id: str | None) -> str:
     """The exercise of a notebook to check: the one given (--exercise), else the one the
     notebook's metadata names, else its file name's. What is wrong with the file itself (no
     such file, a folder, empty, not a notebook) is told first."""
-    from keras_course.grade.layouts import exercise_of_file
-    from keras_course.run.runner import read_notebook
 
     course = load_course()
     read_notebook(notebook)
@@ -151,7 +153,6 @@ def run_grader_process(
 ) -> Result:
     """Run pytest with args in a fresh process (grader_processes.py) and read the result it
     wrote to json_out; env is added to the process's environment."""
-    from keras_course.grade.grader_processes import run_pytest
 
     env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
     code, output = run_pytest(args, env, ROOT, limit, log=json_out.parent / "grader.log")
@@ -171,14 +172,7 @@ def run_grader_process(
 
 def error_result(learner: str, exercise_id: str, error: str) -> Result:
     """A zero-score result for a notebook that could not be graded, with every check listed."""
-    from keras_course.report.results import CheckResult
-
-    exercise = load_course().exercise(exercise_id)
-    checks = [
-        CheckResult(name, False, 0.0, points, f"Not graded: {error}.")
-        for name, points in exercise.checks.items()
-    ]
-    return Result(learner, exercise_id, 0.0, exercise.max_score, error, checks)
+    return zero_result(learner, load_course().exercise(exercise_id), error, f"Not graded: {error}.")
 
 
 def grader_failed(learner: str, exercise_id: str, why: str) -> Result:

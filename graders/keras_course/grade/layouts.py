@@ -30,8 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keras_course.course.config import Course, CourseError
+from keras_course.course.config import Course
+from keras_course.course.errors import CourseError
 from keras_course.run.real_files import not_real
+from keras_course.run.runner import notebook_bytes
 
 # Canvas: instructure/canvas-lms, lib/content_zipper.rb (get_filename, add_upload_submission,
 # sanitize_user_name): "<sortable name, lower case, word characters only>[_LATE]_<user id>_
@@ -114,7 +116,6 @@ def exercise_in_metadata(path: Path) -> str | None:
     readable JSON (grading it then says what is wrong with it)."""
     # lazy: the runner imports nbformat (0.7 s with the rest), which naming an exercise by its
     # file name (exercise_named) does not need
-    from keras_course.run.runner import notebook_bytes
 
     try:
         raw = json.loads(notebook_bytes(path).decode("utf-8"))

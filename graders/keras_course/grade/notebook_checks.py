@@ -26,8 +26,8 @@ from pathlib import Path
 
 from keras_course.checks.feedback import CheckFailed
 from keras_course.course.config import load_course
-from keras_course.grade.check_service import CHECKS_ENV, ask
 from keras_course.report.results import Result
+from keras_course.run.inside.check_client import CHECKS_ENV, ask
 from keras_course.run.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
 from keras_course.run.runner import RUN_FILE, CellError, failing_line
 
@@ -136,7 +136,7 @@ def grade_here(exercise_id: str, namespace: dict) -> Result:
                 raw = _ask({"op": "grade", "exercise": exercise_id, "export": name})["result"]
                 graded = Result.from_dict(raw)
             else:
-                from keras_course.grade.grading import grade_artifacts
+                from keras_course.grade.grading import grade_artifacts  # lazy: a kernel without service
 
                 graded = grade_artifacts(artifacts, exercise_id)
             _state["graded"] = {key: graded}

@@ -20,7 +20,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 
 WHY = "the Dask worker keeps the notebooks it grades only in a folder of its own"
 HINT = "give the worker a --local-directory of its own"

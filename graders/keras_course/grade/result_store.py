@@ -17,7 +17,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from keras_course.course.config import Course, CourseError, Exercise
+from keras_course.course.config import Course, Exercise
+from keras_course.course.errors import CourseError
 from keras_course.grade.grader_code import code_digest
 from keras_course.report.notices import warn
 from keras_course.report.results import Result, write_atomic

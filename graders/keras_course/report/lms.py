@@ -11,7 +11,7 @@ failed on (Result.grader_error) is empty too: it has no grade until that noteboo
 from __future__ import annotations
 
 from keras_course.course.config import Course
-from keras_course.grade.roster import Learner
+from keras_course.course.roster import Learner
 from keras_course.report.results import Result, csv_text
 
 LMS = ("canvas", "moodle")

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from keras_course.course.config import Exercise
+
 NOT_SUBMITTED = "not submitted"  # the error of the result of an exercise not handed in
 # The error of a result the grading machinery failed on (Result.grader_error), not the learner's.
 GRADER_FAILED = "the grader failed on this notebook; it will be graded again"
@@ -78,6 +80,13 @@ class Result:
             isolation=str(raw.get("isolation", "none")),
             grader_error=raw.get("grader_error") is True,  # absent from results of older versions
         )
+
+
+def zero_result(learner: str, exercise: Exercise, error: str, feedback: str) -> Result:
+    """A result of no points, every check of the exercise listed with this feedback: what was
+    not submitted, or could not be graded (error says which)."""
+    checks = [CheckResult(name, False, 0.0, points, feedback) for name, points in exercise.checks.items()]
+    return Result(learner, exercise.id, 0.0, exercise.max_score, error, checks)
 
 
 def to_json(results: list[Result]) -> str:

@@ -51,209 +51,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from keras_course.course.config import load_course
 from keras_course.run import sandbox
-from keras_course.run.cleanup import remove_tree
+from keras_course.run.cgroups import RunCgroup
+from keras_course.run.environment import kernel_environment
+from keras_course.run.watchdog import children, descendants, kill
 
 ENV = "KERAS_COURSE_FORKSERVER"  # in a grading process: the fork server of its slot (JSON)
+INIT = "keras_course.run.inside.forkserver_init"  # the server's own half, run in the sandbox
 SOCKET = "forkserver.sock"  # in the slot's run folder, beside box/: out of the sandbox's sight
 LOG = "forkserver.log"  # beside it: what the server wrote to stderr until it was ready
-PRELOAD = ("ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pyplot", "seaborn", "keras")
 START_TIMEOUT = 120.0
 CLEAN_TIMEOUT = 120.0  # seconds the server may take to clean its sandbox after a run
-PR_SET_DUMPABLE = 4
-
-
-# --- inside the sandbox -------------------------------------------------------------------------
-
-
-def _set_dumpable(value: int) -> None:
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0)
-
-
-def _tasks() -> int:
-    return len(os.listdir("/proc/self/task"))
-
-
-def _others() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1]
-
-
-def _end_others() -> bool:
-    """Kill every process of the sandbox but this one, its init: kill(-1) reaches them all at
-    once, and the kernel gives a child forked meanwhile the same signal."""
-    for _ in range(100):
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        _reap()
-        if not _others():
-            return True
-        time.sleep(0.01)
-    return False
-
-
-def _ipc_left() -> list[str]:
-    """The System V IPC objects of the sandbox's ipc namespace, by kind."""
-    left = []
-    for kind in ("shm", "msg", "sem"):
-        try:
-            lines = Path(f"/proc/sysvipc/{kind}").read_text(encoding="ascii").splitlines()[1:]
-        except OSError:
-            continue
-        left += [kind] * len(lines)
-    return left
-
-
-def _mount_points() -> list[str]:
-    """The mount points of this mount namespace (the sandbox's)."""
-    lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace").splitlines()
-    return [line.split()[4].replace("\\040", " ") for line in lines if len(line.split()) > 4]
-
-
-def clean_sandbox(tmp: Path) -> list[str]:
-    """End every other process, empty /tmp and remove System V IPC; what stayed, in words
-    (empty when the sandbox is as new)."""
-    left = [] if _end_others() else ["processes"]
-    left += _empty_around_mounts(tmp, _mount_points())
-    subprocess.run(["ipcrm", "--all"], capture_output=True)
-    return left + [f"System V {kind}" for kind in _ipc_left()]
-
-
-def _empty_around_mounts(folder: Path, mounts: list[str]) -> list[str]:
-    """Empty folder but for the mounts below it and the folders that lead to them (bwrap makes
-    those in /tmp for the run folder's box/ when it lives there); what could not be removed."""
-    left = []
-    for entry in os.scandir(folder):
-        if entry.path in mounts:
-            continue
-        if any(m.startswith(entry.path + "/") for m in mounts):
-            left += _empty_around_mounts(Path(entry.path), mounts)
-        elif not remove_tree(Path(entry.path)):
-            left.append(repr(entry.path))
-    return left
-
-
-def _reap(signum: int = 0, frame: object = None) -> None:
-    """Collect the kernels that ended (SIGCHLD)."""
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                return
-        except ChildProcessError:
-            return
-
-
-def _become_kernel(request: dict, go: int) -> None:  # the forked child; never returns
-    try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if os.read(go, 1) != b"g":  # the grader moves this process into the run's cgroup first
-            os._exit(1)
-        os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
-        _set_dumpable(1)  # a kernel as dumpable as a fresh one; the server stays non-dumpable
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        if sys.path and sys.path[0] in ("", "/"):
-            del sys.path[0]  # ipykernel puts the working folder back (InteractiveShellApp.init_path)
-        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
-        from ipykernel import kernelapp
-
-        kernelapp.launch_new_instance()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        code = 1
-    _exit_as_python_does(code)
-
-
-def _exit_as_python_does(code: int) -> None:
-    """End the forked kernel as a Python process ends: wait for its threads (a kernel whose loop
-    was stopped by `exit()` still answers on them, as a fresh kernel does), run atexit."""
-    import atexit
-    import threading
-
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    os._exit(code)
-
-
-def _from_outside(connection: socket.socket) -> bool:
-    """Whether the peer is outside the sandbox: its pid, seen from here, is 0."""
-    import struct
-
-    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", credentials)[0] == 0
-
-
-def serve(fd: int, alive: int, ready: int) -> None:
-    """The fork server's main loop: preload, say ready on the pipe `ready` and close it, then
-    answer each request on the listening socket fd, which the grader made outside the sandbox
-    and handed down: fork a kernel, or clean the sandbox. When the pipe `alive` ends (the
-    grader has gone, killed or not), so does the server, and with it, as the init of its pid
-    namespace, every process of its sandbox."""
-    import importlib
-    import select
-
-    if os.getpid() != 1:
-        raise SystemExit("the fork server runs only as the sandbox's init (it ends every other process)")
-    _set_dumpable(0)
-    signal.signal(signal.SIGCHLD, _reap)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the init of a pid namespace gets only what it handles
-    for name in PRELOAD:
-        importlib.import_module(name)
-    listener = socket.socket(fileno=fd)
-    said = json.dumps({"ready": _tasks() == 1, "pid": os.getpid(), "tasks": _tasks()})
-    os.write(ready, said.encode() + b"\n")
-    os.close(ready)
-    quiet = os.open(os.devnull, os.O_RDWR)
-    os.dup2(quiet, 2)  # the start-up's errors went to the grader's log; the kernels' go nowhere
-    os.close(quiet)
-    if _tasks() != 1:  # a thread started by an import: forking would not be safe
-        return
-    while True:
-        if alive in select.select([listener, alive], [], [])[0] and not os.read(alive, 1):
-            os._exit(0)  # at once: as the sandbox's init, it takes every process of it along
-        connection, _ = listener.accept()
-        if not _from_outside(connection):  # a process of the sandbox: a kernel holds no right to ask
-            connection.close()
-            continue
-        with connection, connection.makefile("rw", encoding="utf-8") as stream:
-            try:
-                request = json.loads(stream.readline())
-            except ValueError:
-                continue
-            if request.get("op") == "clean":
-                stream.write(json.dumps({"left": clean_sandbox(Path("/tmp"))}) + "\n")
-                stream.flush()
-                continue
-            _fork_kernel(request, stream)
-
-
-def _fork_kernel(request: dict, stream: io.TextIOBase) -> None:
-    """Fork the kernel of request; it starts when the grader, having moved it into the run's
-    cgroup, says "go" on stream."""
-    go_read, go_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(go_write)
-        os.setsid()
-        _become_kernel(request, go_read)  # closes every other descriptor
-    os.close(go_read)
-    stream.write(json.dumps({"pid": pid}) + "\n")
-    stream.flush()
-    answer = stream.readline().strip()
-    os.write(go_write, b"g" if answer == "go" else b"x")
-    os.close(go_write)
-
-
-# --- outside: the grader's side -----------------------------------------------------------------
 
 
 def ns_pid(pid: int) -> int:
@@ -329,7 +138,6 @@ class Handle:
         return outer
 
     def _outer_pid(self, inner: int) -> int:
-        from keras_course.run.watchdog import children
 
         for _ in range(500):
             for pid in children(self.pid):
@@ -407,9 +215,6 @@ class ForkServer:
     def start(self) -> Handle | None:
         """Start the server; its Handle, or None (why_not says why) where kernels start cold:
         no sandbox, no cgroup to hold a forked kernel, or a preload that started a thread."""
-        from keras_course.course.config import load_course
-        from keras_course.run.cgroups import RunCgroup
-        from keras_course.run.runner import kernel_environment
 
         self.why_not = sandbox.unavailable()
         probe = RunCgroup.create(8, 64) if self.why_not is None else None
@@ -422,7 +227,6 @@ class ForkServer:
         folder.make(sandboxed=True)
         env = kernel_environment(folder.home, self.seed)
         env["TMPDIR"] = str(folder.tmp)
-        size = int(load_course().disk_mb * 1024 * 1024)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         (self.root / SOCKET).unlink(missing_ok=True)
         listener.bind(str(self.root / SOCKET))  # root/ is the grader's: the sandbox sees box/ only
@@ -431,13 +235,10 @@ class ForkServer:
         ready_read, ready = os.pipe()  # the server says it is ready here, once, and closes it
         log = (self.root / LOG).open("wb")
         fds = [listener.fileno(), alive, ready]
-        command = [sys.executable, "-m", "keras_course.run.forkserver", *map(str, fds)]
-        command = [
-            "prlimit",
-            f"--fsize={size}:{size}",
-            "--",
-            *sandbox.wrap(command, folder.box, Path("/"), as_pid_1=True, passed_fds=tuple(fds)),
-        ]
+        command = [sys.executable, "-m", INIT, *map(str, fds)]
+        command = sandbox.wrap_limited(
+            command, folder.box, Path("/"), load_course().disk_mb, as_pid_1=True, passed_fds=tuple(fds)
+        )
         self._process = subprocess.Popen(
             command,
             env=env,
@@ -485,7 +286,6 @@ class ForkServer:
         return [str(item) for item in left] if isinstance(left, list) else [repr(left)]
 
     def _find(self, inner: int) -> int:
-        from keras_course.run.watchdog import descendants
 
         assert self._process is not None
         for pid in descendants(self._process.pid):
@@ -502,7 +302,6 @@ class ForkServer:
 
     def stop(self) -> None:
         """End the server and everything in its sandbox."""
-        from keras_course.run.watchdog import descendants, kill
 
         if self._process is not None:
             kill([*reversed(descendants(self._process.pid)), self._process.pid])
@@ -512,7 +311,3 @@ class ForkServer:
             os.close(self._alive)
             self._alive = None
         self.handle = None
-
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

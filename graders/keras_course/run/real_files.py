@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 
 LINK = "a symbolic link: only regular files are graded"
 KINDS = {  # what a file that is not regular is, by its type's test in stat

@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,20 +24,19 @@ from pathlib import Path
 
 import nbformat
 
-from keras_course.artifacts.export_files import collect_export
 from keras_course.course import data
-from keras_course.course.config import CourseError, Exercise, load_course
+from keras_course.course.config import Exercise, load_course
+from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.run import sandbox
+from keras_course.run.export_copy import collect_export
 from keras_course.run.forkserver import Handle
 from keras_course.run.kernel_cells import export_source, prelude_source
 from keras_course.run.leftovers import OwnedFolder
 from keras_course.run.real_files import opened_real
-from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, RUN_ENV, Watchdog, run_token, sigterm_interrupts
+from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, Watchdog, run_token, sigterm_raises
 
 RUN_FILE = "run.json"  # beside exported variables: the cell errors of a run graded elsewhere
-GRADING_ENV = "KERAS_COURSE_GRADING"  # set in a grading kernel: the notebook's check() does nothing
-ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # the grader reads a notebook whole: larger is refused
 
 
@@ -191,35 +189,6 @@ def read_submission(path: Path, exercise_id: str) -> nbformat.NotebookNode:
     return nb
 
 
-def kernel_environment(home: Path, seed: int, token: str = "") -> dict[str, str]:
-    """A scrubbed environment: no user secrets, every tool's home inside the sandbox."""
-    env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
-    if token:
-        env[RUN_ENV] = token  # lets a batch find this run's processes (watchdog.end_tagged)
-    venv_bin = str(Path(sys.executable).parent)
-    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-    env.update(
-        HOME=str(home),
-        KERAS_HOME=str(home / ".keras"),
-        MPLCONFIGDIR=str(home / ".matplotlib"),
-        IPYTHONDIR=str(home / ".ipython"),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-        JUPYTER_DATA_DIR=str(home / ".jupyter-data"),
-        JUPYTER_RUNTIME_DIR=str(home / ".jupyter-runtime"),
-        MPLBACKEND="Agg",
-        PYTHONHASHSEED=str(seed),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        TF_ENABLE_ONEDNN_OPTS="0",
-        TF_NUM_INTEROP_THREADS="1",
-        TF_NUM_INTRAOP_THREADS="1",
-        OMP_NUM_THREADS="1",
-        KERAS_BACKEND="tensorflow",
-        PYTHONWARNINGS="ignore",
-    )
-    env[GRADING_ENV] = "1"
-    return env
-
-
 def uses_keras(nb: nbformat.NotebookNode) -> bool:
     """Whether the notebook's code mentions Keras or TensorFlow (then the prelude seeds Keras)."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -274,8 +243,8 @@ def run_notebook(
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from keras_course.run.limited_client import LimitedClient
-    from keras_course.run.sandbox_provisioner import NAME, kernelspec
+    from keras_course.run.limited_client import LimitedClient  # lazy: nbclient and jupyter_client,
+    from keras_course.run.sandbox_provisioner import NAME, kernelspec  # only where a notebook runs
 
     course = load_course()
     memory = course.memory if memory is None else memory
@@ -351,7 +320,7 @@ def run_notebook(
     )
     result = RunResult(artifacts=None, isolation=isolation)
     try:
-        with sigterm_interrupts(), watchdog:  # on leaving, every process it started is ended
+        with sigterm_raises(), watchdog:  # on leaving, every process it started is ended
             client.execute(
                 cleanup_kc=True,  # shut the kernel down: its provisioner then ends its cgroup
                 cwd=str(data_dir),

@@ -32,7 +32,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_course.course.config import SANDBOX_MODES, CourseError
+from keras_course.course.config import SANDBOX_MODES
+from keras_course.course.errors import CourseError
 from keras_course.run.cleanup import remove_tree
 
 LEVELS = {"none": 0, "sandbox": 1}  # what a result was graded under; higher is stronger
@@ -144,9 +145,7 @@ PACKAGE_MOUNT = Path("/opt/keras-course")  # where the sandbox sees keras_course
 def package_folder() -> Path | None:
     """The keras_course package's folder when it is outside the Python environment (an editable
     install in the course folder): the sandbox mounts it alone, under PACKAGE_MOUNT."""
-    import keras_course
-
-    folder = Path(keras_course.__file__).resolve().parent
+    folder = Path(__file__).resolve().parent.parent  # keras_course/, above run/
     inside = any(p in folder.parents for p in (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()))
     return None if inside else folder
 
@@ -277,3 +276,17 @@ def wrap(
         ]
         args += [shutil.which("setpriv") or "setpriv", *drop[1:]]
     return [*args, *command]
+
+
+def wrap_limited(
+    command: list[str],
+    box: Path,
+    cwd: Path,
+    disk_mb: float,
+    as_pid_1: bool = False,
+    passed_fds: tuple[int, ...] = (),
+) -> list[str]:
+    """wrap's command line, in which no file may grow past disk_mb (RLIMIT_FSIZE, by prlimit)."""
+    size = int(disk_mb * 1024 * 1024)
+    sandboxed = wrap(command, box, cwd, as_pid_1=as_pid_1, passed_fds=passed_fds)
+    return ["prlimit", f"--fsize={size}:{size}", "--", *sandboxed]

@@ -7,12 +7,14 @@ nbgrader` writes (its kernelspec names this provisioner). Before the kernel star
 - makes the run folder (sandbox.RunFolder) and copies into box/work the data files of the
   folder the kernel was asked to start in (not its notebooks, and only regular files with one
   name, following no link: copy_data_files);
-- gives the kernel a scrubbed environment (runner.kernel_environment), its homes in box/home;
+- gives the kernel a scrubbed environment (environment.kernel_environment), its homes in box/home;
 - when sandboxed: ZeroMQ over Unix sockets in box/ (the sandbox has no network, so no TCP on
   127.0.0.1), a cap on the size of any file it writes (RLIMIT_FSIZE, `disk_mb`), a cgroup of
   its own with `processes` and `memory_mb` limits where the machine allows one, and bwrap;
-- when `check_service` is set (nbgrader's test cells), starts the check service that grades
-  the kernel's exported variables outside the sandbox (check_service.py);
+- when `service` names one ("module:Class", set by the nbgrader course for its test cells),
+  starts that service beside the kernel, outside the sandbox: the check service that grades the
+  kernel's exported variables (grade/check_service.py). The provisioner knows no service: it
+  loads the one it is told by name, as pytest loads a plugin;
 - when `forkserver` is set (a batch's slot, forkserver.py), has the slot's fork server, which
   already runs in a sandbox of this run folder, fork the kernel instead of starting one, and
   moves it into the run's cgroup before it runs anything.
@@ -29,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Float, Int, Unicode
 
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 from keras_course.run import sandbox
 from keras_course.run.cgroups import RunCgroup
+from keras_course.run.environment import kernel_environment
 from keras_course.run.forkserver import ForkedKernel, Handle
 from keras_course.run.leftovers import OwnedFolder
 from keras_course.run.real_files import opened_real
@@ -69,6 +72,14 @@ def copy_real(source: Path, target: Path, room: int) -> int:
         return 0
 
 
+def load_service(name: str) -> type:
+    """The service class named "module:Class" (imported by name: run/ imports nothing of grading)."""
+    import importlib
+
+    module, _, attribute = name.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 def kernelspec(folder: Path, **config: Any) -> Path:
     """Write the kernelspec of a sandboxed Python kernel into folder/NAME; return that folder.
 
@@ -96,7 +107,12 @@ class SandboxProvisioner(LocalProvisioner):
     run_dir = Unicode("", config=True, help="the run folder (default: a new temporary one)")
     seed = Int(42, config=True, help="PYTHONHASHSEED of the kernel")
     run_token = Unicode("", config=True, help="the tag of this run in the kernel's environment")
-    check_service = Bool(False, config=True, help="serve nbgrader's test cells (check_service.py)")
+    service = Unicode(
+        "",
+        config=True,
+        help="a service to start beside the kernel, as 'module:Class': Class(box, notebooks) with "
+        "socket_path, start() and stop(); the kernel finds the socket in the variable Class.ENV",
+    )
     forkserver = Unicode("", config=True, help="the slot's fork server (forkserver.Handle, JSON)")
 
     isolation = "none"  # what the kernel got: "sandbox" or "none"
@@ -108,8 +124,6 @@ class SandboxProvisioner(LocalProvisioner):
     _warm: Handle | None = None
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
-        from keras_course.run.runner import kernel_environment
-
         km = self.parent
         self.isolation = sandbox.isolation(self.mode)  # "required" and no bwrap: CourseError
         sandboxed = self.isolation == "sandbox"
@@ -127,11 +141,9 @@ class SandboxProvisioner(LocalProvisioner):
         kwargs["cwd"] = str(folder.work)
         env = kernel_environment(folder.home, self.seed, self.run_token)
         env["TMPDIR"] = str(folder.tmp)
-        if self.check_service:
-            from keras_course.grade.check_service import CHECKS_ENV, CheckService
-
-            self._service = CheckService(folder.box, Path(requested) if requested else None)
-            env[CHECKS_ENV] = str(self._service.socket_path)
+        if self.service:
+            self._service = load_service(self.service)(folder.box, Path(requested) if requested else None)
+            env[self._service.ENV] = str(self._service.socket_path)
         kwargs["env"] = self._env = env
         km.connection_file = str(folder.box / "kernel.json")
         if sandboxed:
@@ -141,13 +153,7 @@ class SandboxProvisioner(LocalProvisioner):
         if sandboxed:
             if os.geteuid() == 0:
                 os.chown(km.connection_file, sandbox.SANDBOX_UID, sandbox.SANDBOX_UID)
-            size = int(self.disk_mb * 1024 * 1024)
-            command = [
-                "prlimit",
-                f"--fsize={size}:{size}",
-                "--",
-                *sandbox.wrap(kwargs["cmd"], folder.box, folder.work),
-            ]
+            command = sandbox.wrap_limited(kwargs["cmd"], folder.box, folder.work, self.disk_mb)
             self._cgroup = RunCgroup.create(self.processes, self.memory_mb)
             kwargs["cmd"] = self._cgroup.join_command(command) if self._cgroup else command
         return kwargs

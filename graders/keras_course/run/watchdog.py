@@ -274,17 +274,21 @@ def end_descendants(grace: float) -> None:
 
 
 @contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """In the main thread, make SIGTERM raise KeyboardInterrupt, so that a grading process asked
-    to stop still ends its kernel's tree and removes its folders on the way out."""
+def sigterm_raises(
+    make: Callable[[int], BaseException] = lambda signum: KeyboardInterrupt(f"stopped by signal {signum}"),
+) -> Iterator[None]:
+    """In the main thread, make SIGTERM raise make(signum) (a KeyboardInterrupt by default), so
+    that a process asked to stop still ends its kernels and removes its folders on the way
+    out; a second SIGTERM meanwhile is ignored, so that it cannot cut that clean-up short."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"stopped by signal {signum}")
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise make(signum)
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield
     finally:

@@ -6,7 +6,7 @@ import platform
 import sys
 
 server = pathlib.Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
-assert b"keras_course.run.forkserver" in server, "this kernel was not forked by the slot's server"
+assert b"keras_course.run.inside.forkserver_init" in server, "this kernel was not forked by the slot's server"
 own = [0] + [getattr(stream, "_original_stdstream_copy", 1) for stream in (sys.stdout, sys.stderr)]
 for fd in own:  # standard input, and output and error as the kernel started with them
     assert os.readlink(f"/proc/self/fd/{fd}") == "/dev/null", (

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_course.course.config import CourseError
+from keras_course.course.errors import CourseError
 
 # Each field of a Learner and the column names it is read from (lower case).
 COLUMNS = {

@@ -25,7 +25,8 @@ import numpy as np
 from keras_course.artifacts.export_files import open_exported, read_array, read_json
 from keras_course.artifacts.saved_model import SavedModel, read_saved_model
 from keras_course.checks.feedback import fail
-from keras_course.course.config import CourseError, Exercise
+from keras_course.course.config import Exercise
+from keras_course.course.errors import CourseError
 from keras_course.run.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
 from keras_course.run.runner import RunResult
 

@@ -1,0 +1,66 @@
+"""The job unit of a batch, which the local pool (batch.py) and Dask's workers (dask_executor.py)
+share: one notebook graded whatever it does (grade_job), the slots closed without losing a
+result (close_slots), and SIGTERM turned into Stopped while a batch grades.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from keras_course.course.errors import CourseError
+from keras_course.grade.grading import error_result, grade_notebook, grader_failed
+from keras_course.grade.layouts import Job
+from keras_course.grade.slots import WarmSlots
+from keras_course.report.notices import warn
+from keras_course.report.results import Result
+from keras_course.run import watchdog
+from keras_course.run.runner import read_submission
+
+
+class Stopped(KeyboardInterrupt):
+    """The batch was asked to stop by a signal; exit_code is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.exit_code = 128 + signum
+
+
+def grade_job(
+    job: Job,
+    seed: int | None,
+    timeout: float | None,
+    memory: float | None = None,
+    sandbox: str | None = None,
+    slots: WarmSlots | None = None,
+) -> Result:
+    """One learner's result, whatever their notebook does; bad input is told without a kernel,
+    and whatever else fails is the grader's failure on this notebook. slots gives the kernel a
+    warm start, when the run is sandboxed."""
+    try:
+        read_submission(job.notebook, job.exercise)
+    except CourseError as exc:
+        return error_result(job.learner, job.exercise, str(exc))
+    try:
+        warm = slots.handle() if slots is not None else None
+        return grade_notebook(
+            job.notebook, job.exercise, job.learner, seed, timeout, memory, sandbox, warm=warm
+        )
+    except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
+        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+    finally:  # a grading process that was killed leaves its kernel behind: end it
+        watchdog.end_tagged([watchdog.run_token(job.notebook)])
+
+
+def close_slots(slots: WarmSlots | None) -> None:
+    """End the batch's fork servers; a clean-up that fails loses no result: one warning line."""
+    if slots is None:
+        return
+    try:
+        slots.close()
+    except Exception as exc:
+        warn(f"the warm slots were not all cleaned up ({type(exc).__name__}: {exc}); the results are kept")
+
+
+def stopping_on_signals() -> AbstractContextManager[None]:
+    """Turn SIGTERM (and SIGINT, as usual) into Stopped in the main thread while grading."""
+    return watchdog.sigterm_raises(Stopped)
