@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from keras_course.artifacts import saved_model, submission
+from keras_course.artifacts import saved_model
 from keras_course.artifacts.saved_model import Layer, SavedModel
+from keras_course.checks import submission
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.shared import predictions
 from keras_course.checks.submission import Submission

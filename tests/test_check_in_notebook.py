@@ -22,7 +22,7 @@ from keras_course.course import data
 from keras_course.course.config import load_course
 from keras_course.course.paths import SOLUTIONS
 from keras_course.in_notebook import find_exercise
-from keras_course.run.runner import GRADING_ENV
+from keras_course.run.environment import GRADING_ENV
 from mistakes import DARTS_FIT, Variant
 
 COURSE = load_course()
