@@ -36,7 +36,7 @@ from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.grade.grading import grade_artifacts
 from keras_course.run.export_copy import collect_export
-from keras_course.run.inside.check_client import CHECKS_ENV
+from keras_course.run.inside.check_client import CHECKS_ENV, LineTooLong, read_line
 from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
 
 SOCKET_NAME = "checks.sock"
@@ -80,15 +80,10 @@ class BadRequest(ValueError):
 def receive(connection: socket.socket, limit: int | None = MAX_REQUEST_BYTES) -> bytes:
     """What the other end sends up to its first newline, or until it closes; BadRequest once
     that is more than limit bytes (None: no limit, for the service's own answers)."""
-    raw = b""
-    while not raw.endswith(b"\n"):
-        block = connection.recv(65536)
-        if not block:
-            break
-        raw += block
-        if limit is not None and len(raw) > limit:
-            raise BadRequest("the request is too large")
-    return raw
+    try:
+        return read_line(connection, limit)
+    except LineTooLong:
+        raise BadRequest("the request is too large") from None
 
 
 def parse(raw: bytes) -> object:
