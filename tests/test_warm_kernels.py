@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from keras_course.grade.slots import remove_leftovers
 from keras_course.run.sandbox import unavailable
 
 pytestmark = [
@@ -25,13 +26,14 @@ pytestmark = [
 
 
 OWNER = """
-import os, signal, sys, tempfile
-from pathlib import Path
+import os, signal
+from keras_course.grade.slots import SLOT_PREFIX
 from keras_course.run.forkserver import ForkServer
+from keras_course.run.leftovers import owned_folder
 
 if __name__ == "__main__":
-    server = ForkServer(Path(tempfile.mkdtemp(prefix="keras-course-slot-")), 0)
-    print(server.start().pid, flush=True)
+    server = ForkServer(owned_folder(SLOT_PREFIX), 0)
+    print(server.start().pid, server.root, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # no stop(): as a batch or a Dask worker killed
 """
 
@@ -46,12 +48,16 @@ def ended(pid: int) -> bool:
 
 def test_a_killed_owner_takes_its_fork_server_along(tmp_path):
     """The fork server ends when the process that started it dies without a word (SIGKILL):
-    it reads a pipe that only that process holds open."""
+    it reads a pipe that only that process holds open. The slot's folder, which the owner could
+    not remove, is removed by the next batch (slots.remove_leftovers)."""
     script = tmp_path / "owner.py"
     script.write_text(OWNER, encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    server = int(done.stdout.split()[0])
+    server, root = int(done.stdout.split()[0]), Path(done.stdout.split()[1])
     deadline = time.monotonic() + 10
     while not ended(server) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ended(server), "the fork server outlived its owner"
+    assert root.is_dir(), "the killed owner's slot folder is not there to be removed"
+    remove_leftovers()
+    assert not root.exists()
