@@ -24,7 +24,7 @@ from pathlib import Path
 from keras_course.course.config import Exercise, load_course
 from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
 from keras_course.grade.grading import grader_failed
-from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
+from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.grade.slots import WarmSlots
@@ -77,7 +77,7 @@ def run_jobs(
 ) -> list[Result]:
     """Grade the jobs a few at a time; store each result as it comes. When stopped, end every
     grading process and kernel, keep the results stored so far, and raise."""
-    done: list[Result] = []
+    recorder = Recorder(store, on_result)
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         with stopping_on_signals(), batch_secret():
@@ -86,9 +86,7 @@ def run_jobs(
             try:
                 for future in as_completed(futures):
                     job = futures[future]
-                    done.append(store.keep(outcome(future, job), digests[job]))
-                    if on_result is not None:
-                        on_result(done[-1])
+                    recorder.record(outcome(future, job), digests[job])
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 watchdog.end_descendants(grace=5.0)
@@ -96,7 +94,7 @@ def run_jobs(
                 raise
     finally:
         pool.shutdown(wait=True)
-    return done
+    return recorder.done
 
 
 def grade_folder(

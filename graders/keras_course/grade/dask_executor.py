@@ -43,7 +43,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import tempfile
@@ -60,13 +59,14 @@ from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
 from keras_course.grade.grader_code import code_digest
 from keras_course.grade.grading import error_result, grader_failed
-from keras_course.grade.jobs import close_slots, grade_job, stopping_on_signals
+from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Job
 from keras_course.grade.private_folder import fresh_private_folder
 from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import watchdog
+from keras_course.run.cleanup import remove_tree
 from keras_course.run.runner import notebook_bytes
 from keras_course.run.sandbox import isolation
 
@@ -139,7 +139,7 @@ def worker_folder() -> Path:
     with WORKER_LOCK:
         if "folder" not in WORKER:
             WORKER["folder"] = Path(tempfile.mkdtemp(prefix="keras-course-worker-"))  # mode 0700
-            atexit.register(shutil.rmtree, WORKER["folder"], ignore_errors=True)
+            atexit.register(remove_tree, WORKER["folder"])
         return WORKER["folder"]
 
 
@@ -165,7 +165,7 @@ def written_data(data: DataFiles) -> Path:
         try:
             partial.rename(folder)
         except OSError:  # another task wrote it first
-            shutil.rmtree(partial, ignore_errors=True)
+            remove_tree(partial)
     return folder
 
 
@@ -229,7 +229,7 @@ def spooled(notebook: bytes, name: str) -> Iterator[Path]:
     try:
         yield path
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder)
 
 
 def grade_task(
@@ -278,7 +278,7 @@ def end_leftovers(folder: Path) -> None:
     ]
     watchdog.end_tagged(tokens)
     for run in runs:
-        shutil.rmtree(run, ignore_errors=True)
+        remove_tree(run)
 
 
 def dask_setup(worker: object) -> None:
@@ -300,7 +300,7 @@ def dask_teardown(worker: object) -> None:
     with WORKER_LOCK:
         folder = WORKER.pop("folder", None)
     if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder)
 
 
 class WorkerSetUp(WorkerPlugin):
@@ -395,9 +395,9 @@ def run_jobs_on_dask(
     exercise). When stopped, cancel what is left, keep what is stored, and raise."""
     from distributed import as_completed
 
-    done: list[Result] = []
+    recorder = Recorder(store, on_result)
     if not jobs:
-        return done
+        return recorder.done
     client = connect(scheduler)
     try:
         with stopping_on_signals():
@@ -410,20 +410,15 @@ def run_jobs_on_dask(
                     future, digests[job] = submit(client, job, settings, data)
                     futures[future] = job
                 except (CourseError, OSError) as exc:  # not sent: told, and graded again by --resume
-                    done.append(store.keep(unsent(job, exc), ""))
-                    if on_result is not None:
-                        on_result(done[-1])
+                    recorder.record(unsent(job, exc), "")
             # as_completed waits on the loop of the client it is given, by default the process's
             # default client, which need not be this one (dask/distributed#4357): a future whose
             # event was first waited on there then fails with "bound to a different event loop".
             for future in as_completed(futures, loop=client.loop):  # each future once, however often it ran
-                job = futures[future]
-                done.append(store.keep(task_result(future, job), digests[job]))
-                if on_result is not None:
-                    on_result(done[-1])
+                recorder.record(task_result(future, futures[future]), digests[futures[future]])
     finally:
         client.close()
-    return done
+    return recorder.done
 
 
 def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[object, str]:

@@ -1,15 +1,19 @@
 """The job unit of a batch, which the local pool (batch.py) and Dask's workers (dask_executor.py)
-share: one notebook graded whatever it does (grade_job), the slots closed without losing a
-result (close_slots), and SIGTERM turned into Stopped while a batch grades.
+share: one notebook graded whatever it does (grade_job), each result recorded as it comes
+(Recorder), the slots closed without losing a result (close_slots), and SIGTERM turned into
+Stopped while a batch grades.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 
 from keras_course.course.errors import CourseError
 from keras_course.grade.grading import error_result, grade_notebook, grader_failed
 from keras_course.grade.layouts import Job
+from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.notices import warn
 from keras_course.report.results import Result
@@ -49,6 +53,21 @@ def grade_job(
         return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
     finally:  # a grading process that was killed leaves its kernel behind: end it
         watchdog.end_tagged([watchdog.run_token(job.notebook)])
+
+
+@dataclass
+class Recorder:
+    """A batch's results as they come: each stored at once (ResultStore.keep), told to
+    on_result, and kept in done."""
+
+    store: ResultStore
+    on_result: Callable[[Result], None] | None
+    done: list[Result] = field(default_factory=list)
+
+    def record(self, result: Result, notebook_sha256: str) -> None:
+        self.done.append(self.store.keep(result, notebook_sha256))
+        if self.on_result is not None:
+            self.on_result(self.done[-1])
 
 
 def close_slots(slots: WarmSlots | None) -> None:

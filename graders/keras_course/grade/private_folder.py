@@ -15,12 +15,12 @@ when the worker ends.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
 
 from keras_course.course.errors import CourseError
+from keras_course.run.cleanup import remove_tree
 
 WHY = "the Dask worker keeps the notebooks it grades only in a folder of its own"
 HINT = "give the worker a --local-directory of its own"
@@ -65,7 +65,8 @@ def fresh_private_folder(folder: Path, leftovers: Callable[[Path], None]) -> Pat
     if os.path.lexists(folder):
         check_private(folder)
         leftovers(folder)
-        shutil.rmtree(folder)
+        if not remove_tree(folder):
+            raise CourseError(f"{folder}: what a killed worker left there cannot be removed; {HINT}")
     try:
         os.mkdir(folder, 0o700)
     except FileExistsError:
