@@ -64,18 +64,18 @@ test: install
 test-all: install
 	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider
 
-# A class-sized batch through the warm slots (tests/soak.py, not part of `make test`): NOTEBOOKS
+# A class-sized batch through the warm slots (tools/soak.py, not part of `make test`): NOTEBOOKS
 # hello_nets notebooks graded by `keras-course grade --jobs 2`, a hostile one of tests/hostile/slots/
 # every 50th. It fails unless every honest notebook gets the result it gets alone and nothing of
 # the batch is left; it prints the seconds per notebook of the first 100 against the last 100.
 NOTEBOOKS ?= 1000
 soak: data
-	$(BIN)/python tests/soak.py --notebooks $(NOTEBOOKS) --jobs 2
+	$(BIN)/python tools/soak.py --notebooks $(NOTEBOOKS) --jobs 2
 
 # Mutation testing of the grading logic against the fast tests (not part of `make test`: it takes
 # long). mutmut runs in $(MUTATE), where src/ links to graders/ (pyproject.toml [tool.mutmut]
 # says why) and mutants/graders to the mutated copy, where the course's files are found. It ends
-# with the killed ratio, and fails below 90%; tests/mutation_survivors.md explains the survivors.
+# with the killed ratio, and fails below 90%; tools/mutation_survivors.md explains the survivors.
 # A full run (1,452 mutants) takes about 50 minutes on 2 cores; MUTANTS restricts it to mutmut's names
 # or patterns, e.g. make mutate MUTANTS='keras_course.checks.shared.x_expect_compile*'.
 MUTATE := .cache/mutate
@@ -84,14 +84,14 @@ define MUTATE_RUN
 cd $(MUTATE) && MPLBACKEND=Agg $(BIN)/mutmut run --max-children 2 $(MUTANTS)
 cd $(MUTATE) && $(BIN)/mutmut results
 cd $(MUTATE) && $(BIN)/mutmut export-cicd-stats >/dev/null
-$(BIN)/python tests/mutation_score.py $(MUTATE)/mutants/mutmut-cicd-stats.json
+$(BIN)/python tools/mutation_score.py $(MUTATE)/mutants/mutmut-cicd-stats.json
 endef
-MUTATED_SUM = $(BIN)/python tests/mutation_score.py --mutated-sum
+MUTATED_SUM = $(BIN)/python tools/mutation_score.py --mutated-sum
 mutate: data
 	rm -rf $(MUTATE)
 	mkdir -p $(MUTATE)/mutants
 	ln -s ../../graders $(MUTATE)/src
-	for f in pyproject.toml course.toml datasets exercises solutions tests; do ln -s ../../$$f $(MUTATE)/$$f; done
+	for f in pyproject.toml course.toml datasets exercises solutions tests tools; do ln -s ../../$$f $(MUTATE)/$$f; done
 	ln -s src $(MUTATE)/mutants/graders
 	$(MUTATED_SUM) > $(MUTATE)/mutated.sum
 	$(MUTATE_RUN)
@@ -109,26 +109,26 @@ course: data
 	$(BIN)/keras-course nbgrader course
 	cd course && $(BIN)/nbgrader generate_assignment "*" --force
 
-# The side-by-side benchmark (tests/bench.py): LEARNERS learners graded plainly, by keras-course
+# The side-by-side benchmark (tools/bench.py): LEARNERS learners graded plainly, by keras-course
 # --jobs 1 and 2, by nbgrader autograde and on a local Dask cluster; prints the table and writes
 # bench.json. The default (4) takes about 15 minutes on 2 cores; 6 took 21. A smoke run: make bench LEARNERS=1
 # BENCH_ARGS="--ways plain,jobs1 --exercises hello_nets,counting_parameters,build_as_shown".
 LEARNERS ?= 4
 bench: install
-	$(BIN)/python tests/bench.py --learners $(LEARNERS) --json bench.json $(BENCH_ARGS)
+	$(BIN)/python tools/bench.py --learners $(LEARNERS) --json bench.json $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check graders tests datasets
-	$(BIN)/ruff format --check graders tests datasets
+	$(BIN)/ruff check graders tests tools datasets
+	$(BIN)/ruff format --check graders tests tools datasets
 
 format: install
-	$(BIN)/ruff format graders tests datasets
+	$(BIN)/ruff format graders tests tools datasets
 
 stubs: install
 	$(BIN)/keras-course stubs
 
 calibrate: install
-	$(BIN)/python -m keras_course.author.calibrate --seeds 20
+	$(BIN)/python tools/calibrate.py --seeds 20
 
 # The learner package: dist/keras_course-<version>-py3-none-any.whl, with the course's learner
 # files as package data (pyproject.toml lists them) and no solutions or held-out data.

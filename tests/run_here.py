@@ -35,8 +35,9 @@ from keras_course.course.paths import ROOT
 from keras_course.grade.grading import grader_args, run_grader_here
 from keras_course.grade.notebook_checks import export_run
 from keras_course.report.results import Result
-from keras_course.run.kernel_cells import seed_kernel
-from keras_course.run.runner import CellError, is_autograder_test, is_check_here
+from keras_course.run.inside.kernel_cells import seed_kernel
+from keras_course.run.notebook_file import is_autograder_test, is_check_here
+from keras_course.run.outcome import CellError
 
 
 def failing_line_here(exc: Exception, filename: str) -> int:

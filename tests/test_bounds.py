@@ -31,7 +31,7 @@ from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.grade.grading import grader_args, run_grader_here, run_grader_process
 from keras_course.plugin import OUT_OF_MEMORY
-from keras_course.run.runner import RunResult
+from keras_course.run.outcome import RunResult
 
 COURSE = load_course()
 

@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 from keras_course.course.paths import ROOT
-from keras_course.run.runner import CellError, failing_line
+from keras_course.run.outcome import CellError, failing_line
 from run_here import grade_here
 
 CELLS = [

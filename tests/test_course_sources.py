@@ -10,6 +10,7 @@ from keras_course.author.stubs import stub_text
 from keras_course.course.config import load_course, parse_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML, EXERCISES, SOLUTIONS, grader_file
+
 from samples import sample_texts
 
 COURSE = load_course()
@@ -96,7 +97,7 @@ def test_course_toml_without_colab_settings_is_a_one_line_error():
 
 def test_samples_are_generated_from_the_solutions():
     for path, text in sample_texts().items():
-        assert path.read_text(encoding="utf-8") == text, f"run `python tests/samples.py`: {path}"
+        assert path.read_text(encoding="utf-8") == text, f"run `python tools/samples.py`: {path}"
 
 
 def test_a_broken_course_toml_is_one_line_error():

@@ -31,7 +31,7 @@ from keras_course.grade.batch import grade_folder
 from keras_course.grade.layouts import Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore
 from keras_course.report.results import GRADER_FAILED, to_json
-from keras_course.run import watchdog
+from keras_course.run import process_tree
 
 pytestmark = pytest.mark.notebook
 CLI = [sys.executable, "-m", "keras_course"]
@@ -340,7 +340,7 @@ def test_a_worker_refuses_a_folder_it_does_not_own_alone(tmp_path, monkeypatch, 
     user, a link (even to a folder of its own), or one that others may enter, is refused in one
     line, and nothing in it is read, ended or removed."""
     monkeypatch.setattr(dask_executor, "WORKER", {})
-    monkeypatch.delenv(watchdog.BATCH_ENV, raising=False)  # dask_setup sets it
+    monkeypatch.delenv(process_tree.BATCH_ENV, raising=False)  # dask_setup sets it
     worker = a_worker(tmp_path)
     folder = dask_executor.nanny_folder(worker)
     mine = tmp_path / "mine"
@@ -374,7 +374,7 @@ def test_a_worker_ends_what_a_killed_one_left_and_starts_afresh(tmp_path, monkey
     """The nanny's next worker process finds the killed one's folder (its own, 0700): it ends
     what is left there, makes the folder again, and removes it when it ends."""
     monkeypatch.setattr(dask_executor, "WORKER", {})
-    monkeypatch.delenv(watchdog.BATCH_ENV, raising=False)  # dask_setup sets it
+    monkeypatch.delenv(process_tree.BATCH_ENV, raising=False)  # dask_setup sets it
     worker = a_worker(tmp_path)
     ended = []
     monkeypatch.setattr(dask_executor, "end_leftovers", ended.append)

@@ -21,8 +21,10 @@ from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.grade.result_store import ResultStore, sha256_of
 from keras_course.report.results import CheckResult, Result
-from keras_course.run.runner import RunResult, read_submission, temporary_workdir
-from keras_course.run.watchdog import RUN_ENV, alive, end_tagged, tagged
+from keras_course.run.notebook_file import read_submission
+from keras_course.run.outcome import RunResult
+from keras_course.run.process_tree import RUN_ENV, alive, end_tagged, tagged
+from keras_course.run.runner import temporary_workdir
 
 
 def layer(class_name: str, **config: object) -> dict:

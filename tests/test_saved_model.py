@@ -24,7 +24,7 @@ from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.grade.grading import grade_artifacts
-from keras_course.run.runner import RunResult
+from keras_course.run.outcome import RunResult
 from run_here import export, saved
 
 

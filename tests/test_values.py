@@ -23,8 +23,8 @@ from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.course.paths import grader_file
 from keras_course.grade.notebook_checks import export_run
-from keras_course.run.kernel_cells import MANIFEST
-from keras_course.run.runner import RUN_FILE, RunResult
+from keras_course.run.inside.kernel_cells import MANIFEST
+from keras_course.run.outcome import RUN_FILE, RunResult
 from value_cases import (
     EXTRA,
     KINDS,

@@ -30,7 +30,7 @@ from keras_course.course.config import load_course
 from keras_course.course.data import heldout
 from keras_course.course.paths import DATASETS, SOLUTIONS
 from keras_course.grade.notebook_checks import export_run
-from keras_course.run.runner import CellError, RunResult
+from keras_course.run.outcome import CellError, RunResult
 from lacking import DOLLAR_PLOT, KINDS, LACKING, METEOR_PLOTS, Lacking
 from measured import assert_pass_feedback_is_measured
 from mistakes import METEOR_FIT, Variant, quick_variants

@@ -58,7 +58,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from keras_course.grade.grading import exercise_of, grade_notebook  # lazy: per command (start-up)
-    from keras_course.run.runner import read_submission  # lazy: per command (start-up)
+    from keras_course.run.notebook_file import read_submission  # lazy: per command (start-up)
     from keras_course.run.sandbox import isolation  # lazy: per command (start-up)
 
     notebook = Path(args.notebook)

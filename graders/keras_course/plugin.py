@@ -42,7 +42,8 @@ from keras_course.report.results import (
     to_json,
     write_atomic,
 )
-from keras_course.run.runner import RUN_FILE, CellError, RunResult, run_notebook, temporary_workdir
+from keras_course.run.outcome import RUN_FILE, CellError, RunResult
+from keras_course.run.runner import run_notebook, temporary_workdir
 
 GRADEBOOK = "keras_course_gradebook"
 OUT_OF_MEMORY = (

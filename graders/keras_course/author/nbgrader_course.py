@@ -31,7 +31,7 @@ from keras_course.course import data
 from keras_course.course.config import Exercise, load_course
 from keras_course.course.paths import SOLUTIONS, grader_file, instructor_only
 from keras_course.grade.check_service import CheckService
-from keras_course.run.runner import CHECK_HERE_ID, PREPARE_ID
+from keras_course.run.notebook_file import CHECK_HERE_ID, PREPARE_ID
 from keras_course.run.sandbox_provisioner import NAME as KERNEL_NAME
 from keras_course.run.sandbox_provisioner import kernelspec
 

@@ -1,7 +1,7 @@
 """The held-out measures the graders judge trained models by, computed with NumPy.
 
 The graders compare these to the thresholds in course.toml; the calibration script
-(keras_course.author.calibrate) computes the same measures over many seeds to set those thresholds.
+(tools/calibrate.py) computes the same measures over many seeds to set those thresholds.
 """
 
 from __future__ import annotations

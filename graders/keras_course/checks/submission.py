@@ -27,8 +27,8 @@ from keras_course.artifacts.saved_model import SavedModel, read_saved_model
 from keras_course.checks.feedback import fail
 from keras_course.course.config import Exercise
 from keras_course.course.errors import CourseError
-from keras_course.run.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
-from keras_course.run.runner import RunResult
+from keras_course.run.inside.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
+from keras_course.run.outcome import RunResult
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_NPY_BYTES = MAX_ARRAY_BYTES + 64 * 1024  # the array and its header

@@ -32,7 +32,7 @@ GRADERS = ROOT / "graders"
 DATASETS_ENV = "KERAS_COURSE_DATASETS"
 DATASETS = Path(os.environ.get(DATASETS_ENV) or ROOT / "datasets")
 HELDOUT = DATASETS / "heldout"
-SAMPLES = ROOT / "tests" / "samples"
+SAMPLES = ROOT / "samples"
 # downloads (the banknotes): the repository's .cache/, or the user's cache folder
 USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "keras-course"
 CACHE = USER_CACHE if INSTALLED else ROOT / ".cache"

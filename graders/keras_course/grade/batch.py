@@ -29,7 +29,7 @@ from keras_course.grade.layouts import Found, Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import NOT_SUBMITTED, Result, zero_result
-from keras_course.run import watchdog
+from keras_course.run import process_tree
 from keras_course.run.sandbox import isolation
 
 
@@ -56,16 +56,16 @@ def digest_of(notebook: Path) -> str:
 
 @contextmanager
 def batch_secret() -> Iterator[None]:
-    """A secret for this batch in the environment of its grading processes (watchdog.run_token)."""
-    previous = os.environ.get(watchdog.BATCH_ENV)
-    os.environ[watchdog.BATCH_ENV] = secrets.token_hex(16)
+    """A secret for this batch in the environment of its grading processes (process_tree.run_token)."""
+    previous = os.environ.get(process_tree.BATCH_ENV)
+    os.environ[process_tree.BATCH_ENV] = secrets.token_hex(16)
     try:
         yield
     finally:
         if previous is None:
-            os.environ.pop(watchdog.BATCH_ENV, None)
+            os.environ.pop(process_tree.BATCH_ENV, None)
         else:
-            os.environ[watchdog.BATCH_ENV] = previous
+            os.environ[process_tree.BATCH_ENV] = previous
 
 
 def run_jobs(
@@ -89,8 +89,8 @@ def run_jobs(
                     recorder.record(outcome(future, job), digests[job])
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
-                watchdog.end_descendants(grace=5.0)
-                watchdog.end_tagged(watchdog.run_token(job.notebook) for job in jobs)
+                process_tree.end_descendants(grace=5.0)
+                process_tree.end_tagged(process_tree.run_token(job.notebook) for job in jobs)
                 raise
     finally:
         pool.shutdown(wait=True)

@@ -37,7 +37,8 @@ from keras_course.course.errors import CourseError
 from keras_course.grade.grading import grade_artifacts
 from keras_course.run.export_copy import collect_export
 from keras_course.run.inside.check_client import CHECKS_ENV, LineTooLong, read_line
-from keras_course.run.runner import RUN_FILE, place_cell_errors, read_notebook
+from keras_course.run.notebook_file import read_notebook
+from keras_course.run.outcome import RUN_FILE, place_cell_errors
 
 SOCKET_NAME = "checks.sock"
 MAX_REQUEST_BYTES = 64 * 1024

@@ -65,9 +65,9 @@ from keras_course.grade.private_folder import fresh_private_folder
 from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
-from keras_course.run import watchdog
+from keras_course.run import process_tree
 from keras_course.run.cleanup import remove_tree
-from keras_course.run.runner import notebook_bytes
+from keras_course.run.notebook_file import notebook_bytes
 from keras_course.run.sandbox import isolation
 
 try:  # the extra keras-course[dask]; where it is missing, require_dask says what to install
@@ -225,7 +225,7 @@ def spooled(notebook: bytes, name: str) -> Iterator[Path]:
     folder.mkdir(parents=True)
     path = folder / name
     path.write_bytes(notebook)
-    (folder / "run-token").write_text(watchdog.run_token(path), encoding="ascii")
+    (folder / "run-token").write_text(process_tree.run_token(path), encoding="ascii")
     try:
         yield path
     finally:
@@ -272,11 +272,11 @@ def end_leftovers(folder: Path) -> None:
             continue
         if entry.isdigit() and int(entry) != os.getpid() and any(mark in command for mark in marks):
             graders.append(int(entry))
-    watchdog.kill(graders)
+    process_tree.kill(graders)
     tokens = [
         (run / "run-token").read_text(encoding="ascii") for run in runs if (run / "run-token").is_file()
     ]
-    watchdog.end_tagged(tokens)
+    process_tree.end_tagged(tokens)
     for run in runs:
         remove_tree(run)
 
@@ -285,7 +285,7 @@ def dask_setup(worker: object) -> None:
     """Run as each worker process starts (WorkerSetUp): a secret for the run tags, and the
     worker's private folder made afresh, once what an earlier, killed worker process of the same
     nanny left there is ended. CourseError when the folder is not private: the worker does not start."""
-    os.environ[watchdog.BATCH_ENV] = secrets.token_hex(16)
+    os.environ[process_tree.BATCH_ENV] = secrets.token_hex(16)
     folder = fresh_private_folder(nanny_folder(worker), end_leftovers)
     with WORKER_LOCK:
         WORKER["folder"] = folder

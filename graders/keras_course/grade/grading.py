@@ -20,7 +20,7 @@ from keras_course.report.results import GRADER_FAILED, Result, zero_result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
 from keras_course.run.leftovers import OwnedFolder
-from keras_course.run.runner import read_notebook
+from keras_course.run.notebook_file import read_notebook
 
 RESULT_PREFIX = "keras-course-result-"  # a grading's result folder, named after its owner (leftovers.py)
 

@@ -17,8 +17,9 @@ from keras_course.grade.result_store import ResultStore
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.notices import warn
 from keras_course.report.results import Result
-from keras_course.run import watchdog
-from keras_course.run.runner import read_submission
+from keras_course.run import process_tree
+from keras_course.run.notebook_file import read_submission
+from keras_course.run.signals import sigterm_raises
 
 
 class Stopped(KeyboardInterrupt):
@@ -52,7 +53,7 @@ def grade_job(
     except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
         return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
     finally:  # a grading process that was killed leaves its kernel behind: end it
-        watchdog.end_tagged([watchdog.run_token(job.notebook)])
+        process_tree.end_tagged([process_tree.run_token(job.notebook)])
 
 
 @dataclass
@@ -82,4 +83,4 @@ def close_slots(slots: WarmSlots | None) -> None:
 
 def stopping_on_signals() -> AbstractContextManager[None]:
     """Turn SIGTERM (and SIGINT, as usual) into Stopped in the main thread while grading."""
-    return watchdog.sigterm_raises(Stopped)
+    return sigterm_raises(Stopped)

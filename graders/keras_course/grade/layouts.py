@@ -32,8 +32,8 @@ from pathlib import Path
 
 from keras_course.course.config import Course
 from keras_course.course.errors import CourseError
+from keras_course.run.notebook_file import notebook_bytes
 from keras_course.run.real_files import not_real
-from keras_course.run.runner import notebook_bytes
 
 # Canvas: instructure/canvas-lms, lib/content_zipper.rb (get_filename, add_upload_submission,
 # sanitize_user_name): "<sortable name, lower case, word characters only>[_LATE]_<user id>_

@@ -28,8 +28,8 @@ from keras_course.checks.feedback import CheckFailed
 from keras_course.course.config import load_course
 from keras_course.report.results import Result
 from keras_course.run.inside.check_client import CHECKS_ENV, ask
-from keras_course.run.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
-from keras_course.run.runner import RUN_FILE, CellError, failing_line
+from keras_course.run.inside.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
+from keras_course.run.outcome import RUN_FILE, CellError, failing_line
 
 _state: dict = {"cell_errors": [], "graded": {}}
 

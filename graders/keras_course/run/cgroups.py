@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keras_course.run.leftovers import owner_alive, owner_tag
-from keras_course.run.watchdog import kill
+from keras_course.run.process_tree import kill
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PREFIX = "keras-course-"

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from keras_course.run.watchdog import RUN_ENV
+from keras_course.run.process_tree import RUN_ENV
 
 GRADING_ENV = "KERAS_COURSE_GRADING"  # set in a grading kernel: the notebook's check() does nothing
 ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")

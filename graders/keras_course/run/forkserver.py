@@ -55,7 +55,7 @@ from keras_course.course.config import load_course
 from keras_course.run import sandbox
 from keras_course.run.cgroups import RunCgroup
 from keras_course.run.environment import kernel_environment
-from keras_course.run.watchdog import children, descendants, kill
+from keras_course.run.process_tree import children, descendants, kill
 
 ENV = "KERAS_COURSE_FORKSERVER"  # in a grading process: the fork server of its slot (JSON)
 INIT = "keras_course.run.inside.forkserver_init"  # the server's own half, run in the sandbox

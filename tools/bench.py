@@ -1,6 +1,6 @@
 """The side-by-side benchmark (`make bench LEARNERS=6`): one batch of learners graded five ways.
 
-    python tests/bench.py [--learners 6] [--jobs 2] [--ways plain,jobs1,...] [--exercises a,b]
+    python tools/bench.py [--learners 6] [--jobs 2] [--ways plain,jobs1,...] [--exercises a,b]
 
 The same learners, each handing in every exercise, are graded in one run, on this machine:
 
@@ -51,9 +51,9 @@ from pathlib import Path
 
 import nbformat
 import psutil
+from bench_isolation import plain_run
 from keras_course.course.config import load_course
 from keras_course.course.paths import EXERCISES, SOLUTIONS
-from keras_course.grade.bench_isolation import plain_run
 from mistakes import MISTAKES, Variant
 
 COURSE = load_course()

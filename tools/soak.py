@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' catalogue of notebooks
 
 from test_slots import HOSTILE, notebook  # noqa: E402  (the notebooks of tests/hostile/slots/)
 

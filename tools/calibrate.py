@@ -1,6 +1,6 @@
 """Calibrate the thresholds: run reference solutions and wrong variants over many seeds.
 
-    python -m keras_course.author.calibrate --seeds 20 [--exercise darts] [--variants 3]
+    python tools/calibrate.py --seeds 20 [--exercise darts] [--variants 3]
 
 For each trained exercise it runs the reference solution once per seed and prints the held-out
 measure (min, median, max), then the same for the realistic wrong variants in

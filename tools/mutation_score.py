@@ -3,7 +3,7 @@
 The ratio is mutmut's own score over the mutants that this run tested: those that the tests
 killed (or that ran past mutmut's time limit) among all that got a verdict. Mutants that a
 restricted run (MUTANTS=...) left out are counted apart. Exits 1 below GOAL, so `make mutate`
-fails then. Usage: python tests/mutation_score.py mutants/mutmut-cicd-stats.json
+fails then. Usage: python tools/mutation_score.py mutants/mutmut-cicd-stats.json
 
 With --mutated-sum instead, it prints a sha256 of the files that mutmut mutates (pyproject.toml
 `[tool.mutmut] only_mutate`), by which `make mutate-more` knows that they are as they were when

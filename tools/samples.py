@@ -1,6 +1,6 @@
 """The sample submissions that `keras-course demo` grades, made from the reference solutions.
 
-`python tests/samples.py` rewrites tests/samples/; test_samples_in_sync checks that it is current.
+`python tools/samples.py` rewrites samples/; test_samples_in_sync checks that it is current.
 - sam: a complete learner who writes some answers another correct way;
 - mia: a learner with typical mistakes, who has not submitted every exercise.
 """
@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' catalogue of notebooks
 
 from mistakes import CORRECT, MISTAKES  # noqa: E402
 
 SOLUTIONS = HERE.parent / "solutions"
-SAMPLES = HERE / "samples"
+SAMPLES = HERE.parent / "samples"
 # fmt: off
 PLAN = {
     "sam": [("hello_nets", "tf_keras_input_and_function"), ("build_as_shown", "list_form"),

@@ -1,6 +1,6 @@
 """What isolation costs: the same notebook run plainly and through the grader, in one run.
 
-    python -m keras_course.grade.bench_isolation [NOTEBOOK] [--exercise ID] [--repeat 3]
+    python tools/bench_isolation.py [NOTEBOOK] [--exercise ID] [--repeat 3]
 
 Four ways, alternated and each timed `--repeat` times (the median is shown), with the ratio of
 each to the first:
@@ -35,8 +35,9 @@ from keras_course.course.config import Exercise, load_course
 from keras_course.course.paths import SOLUTIONS
 from keras_course.grade.grading import grade_notebook
 from keras_course.run.environment import GRADING_ENV
-from keras_course.run.kernel_cells import prelude_source
-from keras_course.run.runner import run_notebook, temporary_workdir, uses_keras
+from keras_course.run.inside.kernel_cells import prelude_source
+from keras_course.run.notebook_file import uses_keras
+from keras_course.run.runner import run_notebook, temporary_workdir
 
 
 def plain_run(notebook: Path, exercise: Exercise) -> None:
