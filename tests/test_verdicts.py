@@ -244,6 +244,15 @@ def test_shared_check_fails_with_its_message(tmp_path, name):
     assert_branches_reached(f"unit:{name}", {None: str(caught.value)})
 
 
+def test_a_failed_check_says_the_value_it_measured_and_a_passed_one_says_none(tmp_path):
+    """The class dashboard counts failures by this value (CheckResult.measured), not by message."""
+    with pytest.raises(CheckFailed) as caught:
+        shared.expect_dense_units(saved(tmp_path / "wrong", dense(32, 4, inputs=2)), [64, 4])
+    assert caught.value.measured == "layer 1: 32 units"
+    assert str(caught.value).startswith("Layer 1 should have 64 units; yours has 32.")
+    assert shared.expect_dense_units(saved(tmp_path / "right", dense(64, 4, inputs=2)), [64, 4])
+
+
 @keras.saving.register_keras_serializable(package="learner")
 class MyDense(keras.layers.Dense):
     """A learner's own layer class: the grader does not load custom classes."""

@@ -212,10 +212,11 @@ class Gradebook:
             self.checks[name] = CheckResult(name, False, 0.0, max_points, PENDING_FEEDBACK, pending=True)
             return
         passed = report.passed
+        measured = ""
         if passed:
             feedback = take_measured() or "This check passed."
         elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed):
-            feedback = str(call.excinfo.value)
+            feedback, measured = str(call.excinfo.value), call.excinfo.value.measured
         elif call.excinfo is not None and isinstance(call.excinfo.value, MemoryError):
             feedback = OUT_OF_MEMORY.format(load_course().checks_mb)
         elif call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):
@@ -231,6 +232,7 @@ class Gradebook:
             points=max_points if passed else 0.0,
             max_points=max_points,
             feedback=feedback,
+            measured=measured,
         )
 
     def result(self) -> Result:

@@ -64,7 +64,8 @@ def expect_dense_units(model: SavedModel, units: list[int]) -> str:
         if layer.units != expected:
             fail(
                 f"Layer {number} should have {plural(expected, 'unit')}; yours has {layer.units}. "
-                f"Check the first argument of your {ordinal(number)} Dense layer."
+                f"Check the first argument of your {ordinal(number)} Dense layer.",
+                measured=f"layer {number}: {plural(layer.units, 'unit')}",
             )
     return "Layers: " + ", ".join(f"Dense({layer.units})" for layer in layers) + "."
 

@@ -38,6 +38,7 @@ class CheckResult:
     max_points: float
     feedback: str
     pending: bool = False  # needs held-out data, which is not here: checked when handed in
+    measured: str = ""  # what a failed check found, in a few words ("layer 2: 32 units"), if it said
 
 
 @dataclass
