@@ -28,8 +28,10 @@ from keras_course.course.errors import CourseError
 from keras_course.course.paths import DATASETS_ENV, ROOT
 from keras_course.grade import dask_executor
 from keras_course.grade.batch import grade_folder
+from keras_course.grade.jobs import Recorder
 from keras_course.grade.layouts import Job, find_submissions
 from keras_course.grade.result_store import RESULTS_DIR, ResultStore
+from keras_course.grade.settings import Settings
 from keras_course.report.results import GRADER_FAILED, to_json
 from keras_course.run import process_tree
 
@@ -146,7 +148,7 @@ def test_the_same_results_as_the_local_pool(client, tmp_path):
     on_dask = grade_folder(
         folder, scheduler=client.scheduler.address, results_dir=tmp_path / "dask", found=found
     )
-    here = grade_folder(folder, 2, results_dir=tmp_path / "here", found=found)
+    here = grade_folder(folder, jobs_at_once=2, results_dir=tmp_path / "here", found=found)
 
     assert to_json(on_dask) == to_json(here)
     graded = {r.learner: r for r in on_dask if r.exercise == "counting_parameters"}
@@ -177,7 +179,7 @@ def below(process: psutil.Process, ancestors: set[int]) -> tuple[list[psutil.Pro
 
 def grade_in_background(folder: Path, scheduler: str, results: list) -> threading.Thread:
     def grade() -> None:
-        results.extend(grade_folder(folder, scheduler=scheduler, sandbox="off", timeout=60))
+        results.extend(grade_folder(folder, Settings(timeout=60, sandbox="off"), scheduler=scheduler))
 
     thread = threading.Thread(target=grade)
     thread.start()
@@ -226,7 +228,7 @@ def test_a_notebook_that_kills_its_worker(client, tmp_path):
     hand_in(folder, "ann", notebook("hidden_layer_params = 20"))
     hand_in(folder, "mallory", notebook(KILLER, "hidden_layer_params = 20"))
 
-    results = grade_folder(folder, scheduler=client.scheduler.address, sandbox="off", timeout=60)
+    results = grade_folder(folder, Settings(timeout=60, sandbox="off"), scheduler=client.scheduler.address)
 
     graded = {r.learner: r for r in results if r.submitted}
     assert (graded["ann"].score, graded["ann"].error) == (2, None)
@@ -273,10 +275,12 @@ def test_a_notebook_the_client_cannot_send_is_that_notebooks_grader_error(client
     hand_in(folder, "ann", notebook("hidden_layer_params = 20"))
     gone = Job("bob", "counting_parameters", folder / "bob" / "counting_parameters.ipynb")
     jobs = [Job("ann", "counting_parameters", folder / "ann" / "counting_parameters.ipynb"), gone]
-    store = ResultStore(tmp_path / "store", load_course(), None, 60, None)
-    settings = dask_executor.Settings(timeout=60, sandbox="off")
+    settings = Settings(timeout=60, sandbox="off")
+    store = ResultStore(tmp_path / "store", load_course(), settings)
 
-    graded = dask_executor.run_jobs_on_dask(client.scheduler.address, jobs, store, settings, None)
+    graded = dask_executor.run_jobs_on_dask(
+        jobs, settings, Recorder(store, None), scheduler=client.scheduler.address
+    )
     results = {r.learner: r for r in graded}
     assert (results["ann"].score, results["ann"].grader_error) == (2, False)
     assert results["bob"].grader_error and results["bob"].error.startswith(GRADER_FAILED)
@@ -291,7 +295,7 @@ def test_a_worker_with_another_course_says_so(tmp_path):
         str(tmp_path / "ann" / "counting_parameters.ipynb"),
         "counting_parameters",
         "ann",
-        dask_executor.Settings(),
+        Settings(),
         "0" * 64,
         dask_executor.DataFiles("0" * 64, {}),
     )

@@ -20,6 +20,7 @@ from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT
 from keras_course.grade.result_store import ResultStore, sha256_of
+from keras_course.grade.settings import Settings
 from keras_course.report.results import CheckResult, Result
 from keras_course.run.notebook_file import read_submission
 from keras_course.run.outcome import RunResult
@@ -180,10 +181,10 @@ def test_a_stored_result_is_kept_only_for_the_same_notebook_and_settings(tmp_pat
     points = course.exercise("counting_parameters").checks  # hidden_layer_params (2 points) passed
     checks = [CheckResult(name, p == 2, p if p == 2 else 0.0, p, "x") for name, p in points.items()]
     result = Result("ann", "counting_parameters", 2.0, 6.0, None, checks)
-    ResultStore(tmp_path / "store", course, None, None, None).save(result, sha256_of(notebook))
+    ResultStore(tmp_path / "store", course).save(result, sha256_of(notebook))
 
     def kept(seed=None, memory=None) -> bool:
-        store = ResultStore(tmp_path / "store", course, seed, None, memory)
+        store = ResultStore(tmp_path / "store", course, Settings(seed=seed, memory=memory))
         return store.load("ann", "counting_parameters", notebook) == result
 
     assert kept()

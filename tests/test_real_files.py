@@ -14,6 +14,7 @@ from keras_course.course.paths import SOLUTIONS
 from keras_course.grade.jobs import grade_job
 from keras_course.grade.layouts import find_submissions
 from keras_course.grade.result_store import ResultStore, sha256_of
+from keras_course.grade.settings import Settings
 from keras_course.run.real_files import read_real
 from keras_course.run.sandbox_provisioner import copy_data_files
 
@@ -64,9 +65,9 @@ def test_a_notebook_swapped_for_a_link_after_discovery_is_an_error_result_naming
     notebook.symlink_to(SOLUTIONS / "build_as_shown.ipynb")
 
     assert sha256_of(notebook) == ""
-    result = grade_job(job, seed=None, timeout=60)
+    result = grade_job(job, Settings(timeout=60))
     assert (result.score, result.error) == (0, f"{notebook}: {LINK}")
-    store = ResultStore(tmp_path / "results", course, None, None, None)
+    store = ResultStore(tmp_path / "results", course)
     store.save(result, sha256_of(notebook))
     assert store.load("ann", "build_as_shown", notebook) is None  # no digest: graded again next time
 

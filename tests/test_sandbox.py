@@ -73,12 +73,12 @@ def test_resume_regrades_results_graded_with_weaker_isolation(tmp_path):
     checks = [CheckResult(name, True, p, p, "") for name, p in points.items()]
     for isolation in ("none", "sandbox"):
         result = Result("ann", "hello_nets", 4.0, 4.0, None, checks, isolation=isolation)
-        store = ResultStore(tmp_path / isolation, course, None, None, None, isolation)
+        store = ResultStore(tmp_path / isolation, course, isolation=isolation)
         store.save(result, sha256_of(notebook))
         graded[isolation] = tmp_path / isolation
 
     def kept(stored: str, asked: str) -> bool:
-        store = ResultStore(graded[stored], course, None, None, None, asked)
+        store = ResultStore(graded[stored], course, isolation=asked)
         return store.load("ann", "hello_nets", notebook) is not None
 
     assert kept("none", "none") and kept("sandbox", "sandbox") and kept("sandbox", "none")

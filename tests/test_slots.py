@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from keras_course.course.paths import SOLUTIONS
 from keras_course.grade.batch import grade_folder
+from keras_course.grade.settings import Settings
 from keras_course.grade.slots import SLOT_PREFIX
 from keras_course.run.cgroups import PREFIX as CGROUP_PREFIX
 from keras_course.run.cgroups import _parents
@@ -53,7 +54,9 @@ def as_json(result: object) -> str:
 
 
 def graded(folder: Path) -> dict[str, object]:
-    results = grade_folder(folder, jobs_at_once=1, results_dir=folder / ".results", sandbox="required")
+    results = grade_folder(
+        folder, Settings(sandbox="required"), jobs_at_once=1, results_dir=folder / ".results"
+    )
     return {r.learner: r for r in results if r.exercise == "hello_nets"}
 
 

@@ -16,10 +16,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from keras_course.course.config import SANDBOX_MODES, load_course
+from keras_course.course.config import SANDBOX_MODES, Course, load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.roster import Learner
 from keras_course.grade.layouts import Found, find_submissions
+from keras_course.grade.settings import Settings
 from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
@@ -56,6 +57,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def settings_of(args: argparse.Namespace, course: Course, command: str) -> Settings:
+    """The settings a command was given, its sandbox mode course.toml's where none was."""
+    return Settings(args.seed, args.timeout, args.memory, course.sandbox_mode(args.sandbox, command))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from keras_course.grade.grading import exercise_of, grade_notebook  # lazy: per command (start-up)
     from keras_course.run.notebook_file import read_submission  # lazy: per command (start-up)
@@ -64,9 +70,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     notebook = Path(args.notebook)
     exercise_id = exercise_of(notebook, args.exercise)
     read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
-    mode = args.sandbox or load_course().sandbox["check"]
-    isolation(mode)  # "required" where the sandbox cannot run: one line, before any kernel starts
-    result = grade_notebook(notebook, exercise_id, "", args.seed, args.timeout, args.memory, mode, here=True)
+    settings = settings_of(args, load_course(), "check")
+    isolation(settings.sandbox)  # "required" where the sandbox cannot run: one line, before any kernel starts
+    result = grade_notebook(notebook, exercise_id, "", settings, here=True)
     if args.json:
         print(to_json([result]))
     else:
@@ -146,7 +152,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from keras_course.report.progress import BatchProgress  # lazy: per command (start-up)
     from keras_course.run.sandbox import isolation  # lazy: per command (start-up)
 
-    isolation(args.sandbox or load_course().sandbox["grade"])  # refused before anything is read
+    settings = settings_of(args, load_course(), "grade")
+    isolation(settings.sandbox)  # refused before anything is read
     if args.lms and not args.csv:
         raise CourseError(f"--lms {args.lms} writes the --csv file in its format: give --csv FILE")
     roster = read_roster(Path(args.roster)) if args.roster else {}
@@ -161,18 +168,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with BatchProgress() as progress:
         results = grade_folder(
             folder,
-            args.jobs,
-            args.seed,
-            args.timeout,
-            progress.graded,
-            memory=args.memory,
-            resume=args.resume,
-            results_dir=args.results_dir,
-            sandbox=args.sandbox,
+            settings,
             found=found,
             learners=roster,
-            on_start=progress.start,
+            jobs_at_once=args.jobs,
             scheduler=args.scheduler or args.scheduler_file,
+            resume=args.resume,
+            results_dir=args.results_dir,
+            progress=progress,
         )
     write_reports(results, args, learners)
     return batch_exit_code(results)
@@ -214,7 +217,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
             shutil.copytree(sample, folder / sample.name)
         print(f"Grading the reference solutions and the samples in {SAMPLES} ...", flush=True)
-        results = grade_folder(folder, args.jobs, found=discover(folder))
+        results = grade_folder(folder, found=discover(folder), jobs_at_once=args.jobs)
     for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
         if result.learner != "reference" and result.score < result.max_score and result.submitted:
             print(checklist(result))

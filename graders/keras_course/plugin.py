@@ -136,7 +136,7 @@ def _run_notebook(request: pytest.FixtureRequest, exercise: Exercise) -> RunResu
             seed=course.seed if seed is None else seed,
             timeout=course.timeout if timeout is None else timeout,
             memory=config.getoption("--memory"),  # None: course.toml's [limits]
-            sandbox_mode=config.getoption("--sandbox") or course.sandbox["grade"],
+            sandbox_mode=course.sandbox_mode(config.getoption("--sandbox")),
         )
     except CourseError as exc:  # not a notebook: every check fails with this one reason
         result = RunResult(artifacts=None, error=str(exc))

@@ -231,7 +231,7 @@ def write_course(folder: Path) -> list[Path]:
     config.write_text(config_text(course.timeout), encoding="utf-8")
     spec = kernelspec(
         folder / ".home" / HOMES["JUPYTER_DATA_DIR"] / "kernels",
-        mode=course.sandbox["grade"],
+        mode=course.sandbox_mode(None),
         processes=course.processes,
         memory_mb=course.memory,
         disk_mb=course.disk_mb,

@@ -75,6 +75,10 @@ class Course:
         lesson = self.exercise(exercise_id).lesson
         return next(name for name, of_lesson in self.assignments.items() if of_lesson == lesson)
 
+    def sandbox_mode(self, asked: str | None, command: str = "grade") -> str:
+        """The sandbox mode of a command: the one asked for, else course.toml's [sandbox]."""
+        return asked or self.sandbox[command]
+
     def exercise(self, exercise_id: str) -> Exercise:
         try:
             return self.exercises[exercise_id]

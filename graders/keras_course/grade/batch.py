@@ -1,36 +1,44 @@
-"""Grade a folder of learners' submissions: the notebooks that layouts.py finds in it, in
-whatever layout a learning management system delivered them.
+"""Grade a folder of learners' submissions: the notebooks that layouts.py finds in it, in whatever
+layout a learning management system delivered them.
 
-Each notebook is graded in its own process, a few at a time. A missing exercise is reported as
-not submitted; a notebook that cannot be graded gets an error result; the batch always goes on.
-A failure of the grading machinery itself (anything a grading raises, a grading process that
-died) is that one notebook's error result, marked as the grader's (grading.grader_failed), and
-a clean-up that fails is a warning: the batch always ends with its results, for its reports.
-Each result is stored as soon as it is done (result_store.py), so that a batch stopped by
-Ctrl-C or SIGTERM ends its kernels, exits non-zero, and grades only what is missing when run
-again with `resume`.
+The batch finds the jobs, keeps what --resume may keep, and hands the rest to an executor: the
+local pool (local_pool.py) or a Dask cluster (dask_executor.py), both taking the jobs, the
+settings (settings.py) and a recorder (jobs.py). Each notebook is graded in its own process. A
+missing exercise is reported as not submitted; a notebook that cannot be graded gets an error
+result; the batch always goes on. A failure of the grading machinery itself (anything a grading
+raises, a grading process that died) is that one notebook's error result, marked as the grader's
+(grading.grader_failed), and a clean-up that fails is a warning: the batch always ends with its
+results, for its reports. Each result is stored as soon as it is done (result_store.py), so that
+a batch stopped by Ctrl-C or SIGTERM ends its kernels, exits non-zero, and grades only what is
+missing when run again with `resume`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import secrets
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Protocol
 
 from keras_course.course.config import Exercise, load_course
-from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
-from keras_course.grade.grading import grader_failed
-from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
+from keras_course.grade.dask_executor import run_jobs_on_dask
+from keras_course.grade.jobs import Recorder
 from keras_course.grade.layouts import Found, Job, find_submissions
-from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
-from keras_course.grade.slots import WarmSlots
+from keras_course.grade.local_pool import run_jobs
+from keras_course.grade.result_store import RESULTS_DIR, ResultStore
+from keras_course.grade.settings import DEFAULTS, Settings
 from keras_course.report.results import NOT_SUBMITTED, Result, zero_result
-from keras_course.run import process_tree
 from keras_course.run.sandbox import isolation
+
+Executor = Callable[[list[Job], Settings, Recorder], list[Result]]
+
+
+class Progress(Protocol):
+    """What a batch tells as it goes (report/progress.py draws it)."""
+
+    def start(self, count: int) -> None: ...  # the number of notebooks to grade now
+
+    def graded(self, result: Result) -> None: ...  # each result graded now, as it comes
 
 
 def not_submitted(learner: str, exercise: Exercise) -> Result:
@@ -38,80 +46,25 @@ def not_submitted(learner: str, exercise: Exercise) -> Result:
     return zero_result(learner, exercise, NOT_SUBMITTED, "Not submitted.")
 
 
-def outcome(future: Future, job: Job) -> Result:
-    """The result of a job graded in the pool: what its grading raised is the grader's failure."""
-    try:
-        return future.result()
-    except Exception as exc:
-        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
-
-
-def digest_of(notebook: Path) -> str:
-    """The notebook's sha256 as it is before grading; "" where it cannot be read (never kept)."""
-    try:
-        return sha256_of(notebook)
-    except OSError:
-        return ""
-
-
-@contextmanager
-def batch_secret() -> Iterator[None]:
-    """A secret for this batch in the environment of its grading processes (process_tree.run_token)."""
-    previous = os.environ.get(process_tree.BATCH_ENV)
-    os.environ[process_tree.BATCH_ENV] = secrets.token_hex(16)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(process_tree.BATCH_ENV, None)
-        else:
-            os.environ[process_tree.BATCH_ENV] = previous
-
-
-def run_jobs(
-    jobs: list[Job],
-    store: ResultStore,
-    workers: int,
-    grade: Callable[[Job], Result],
-    on_result: Callable[[Result], None] | None,
-) -> list[Result]:
-    """Grade the jobs a few at a time; store each result as it comes. When stopped, end every
-    grading process and kernel, keep the results stored so far, and raise."""
-    recorder = Recorder(store, on_result)
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        with stopping_on_signals(), batch_secret():
-            digests = {job: digest_of(job.notebook) for job in jobs}
-            futures = {pool.submit(grade, job): job for job in jobs}
-            try:
-                for future in as_completed(futures):
-                    job = futures[future]
-                    recorder.record(outcome(future, job), digests[job])
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                process_tree.end_descendants(grace=5.0)
-                process_tree.end_tagged(process_tree.run_token(job.notebook) for job in jobs)
-                raise
-    finally:
-        pool.shutdown(wait=True)
-    return recorder.done
+def executor(jobs_at_once: int | None, scheduler: str | None) -> Executor:
+    """The local pool, jobs_at_once at a time (default course.toml's), or the Dask cluster at
+    scheduler (a scheduler's address or scheduler file)."""
+    if scheduler is not None:
+        return functools.partial(run_jobs_on_dask, scheduler=scheduler)
+    return functools.partial(run_jobs, workers=max(1, jobs_at_once or load_course().jobs))
 
 
 def grade_folder(
     folder: Path,
-    jobs_at_once: int | None = None,
-    seed: int | None = None,
-    timeout: float | None = None,
-    on_result: Callable[[Result], None] | None = None,
+    settings: Settings = DEFAULTS,
     *,
-    memory: float | None = None,
-    resume: bool = False,
-    results_dir: Path | None = None,
-    sandbox: str | None = None,
     found: Found | None = None,
     learners: Iterable[str] = (),
-    on_start: Callable[[int], None] | None = None,
+    jobs_at_once: int | None = None,
     scheduler: str | None = None,
+    resume: bool = False,
+    results_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> list[Result]:
     """Grade every submission under folder (found: what layouts.find_submissions found there);
     one result per learner and exercise, sorted by learner and exercise. learners adds the
@@ -119,16 +72,12 @@ def grade_folder(
 
     Each result is stored under results_dir (default: folder/.keras-course-results) as soon as
     it is done; with resume, a stored result of the same notebook and settings is kept and
-    only the rest is graded; a result graded with weaker isolation than this batch gets (sandbox
-    mode, default course.toml [sandbox] grade) is graded again. on_result is called for each
-    result graded now, after on_start with the number to grade. CourseError, before anything is
-    graded, when the sandbox is required and cannot run. scheduler, a Dask scheduler's address or
-    scheduler file, grades on that cluster instead of here (dask_executor.py).
+    only the rest is graded; a result graded with weaker isolation than this batch gets is
+    graded again. CourseError, before anything is graded, when the sandbox is required and
+    cannot run. The jobs run on executor(jobs_at_once, scheduler).
     """
-
     course = load_course()
-    sandbox = sandbox or course.sandbox["grade"]
-    level = isolation(sandbox)
+    level = isolation(settings.sandbox_mode(course))
     folder = Path(folder).resolve()  # the grading processes run elsewhere: absolute paths
     found = find_submissions(folder, course) if found is None else found
     handed_in = {(job.learner, job.exercise) for job in found.jobs}
@@ -139,9 +88,7 @@ def grade_folder(
         for exercise in course.exercises.values()
         if (learner, exercise.id) not in handed_in
     ]
-    store = ResultStore(
-        Path(results_dir) if results_dir else folder / RESULTS_DIR, course, seed, timeout, memory, level
-    )
+    store = ResultStore(Path(results_dir) if results_dir else folder / RESULTS_DIR, course, settings, level)
     todo = []
     for job in found.jobs:
         kept = store.load(job.learner, job.exercise, job.notebook) if resume else None
@@ -149,20 +96,9 @@ def grade_folder(
             todo.append(job)
         else:
             results.append(kept)
-    if on_start is not None:
-        on_start(len(todo))
-    if scheduler is not None:
-        settings = Settings(seed, timeout, memory, sandbox)
-        results += run_jobs_on_dask(scheduler, todo, store, settings, on_result)
-    else:
-        workers = max(1, jobs_at_once or course.jobs)
-        slots = WarmSlots(course.seed if seed is None else seed) if level == "sandbox" and todo else None
-        grade = functools.partial(
-            grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox, slots=slots
-        )
-        try:
-            results += run_jobs(todo, store, workers, grade, on_result)
-        finally:
-            close_slots(slots)
+    if progress is not None:
+        progress.start(len(todo))
+    recorder = Recorder(store, progress.graded if progress is not None else None)
+    results += executor(jobs_at_once, scheduler)(todo, settings, recorder)
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

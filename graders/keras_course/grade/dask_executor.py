@@ -48,7 +48,7 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,7 +62,7 @@ from keras_course.grade.grading import error_result, grader_failed
 from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Job
 from keras_course.grade.private_folder import fresh_private_folder
-from keras_course.grade.result_store import ResultStore
+from keras_course.grade.settings import Settings
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.results import Result
 from keras_course.run import process_tree
@@ -81,16 +81,6 @@ NANNY_CONFIG = {"distributed.nanny.pre-spawn-environ": {}}
 SPOOL = "spool"  # in the worker's folder: one folder per notebook being graded
 WORKER: dict[str, Path] = {}  # "folder": this worker process's private folder (worker_folder)
 WORKER_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the client decides for every task of a batch (jobs.grade_job's arguments)."""
-
-    seed: int | None = None
-    timeout: float | None = None
-    memory: float | None = None
-    sandbox: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,11 +198,11 @@ def warm_slots(settings: Settings) -> WarmSlots | None:
 
     course = load_course()
     try:
-        if isolation(settings.sandbox or course.sandbox["grade"]) != "sandbox":
+        if isolation(settings.sandbox_mode(course)) != "sandbox":
             return None
     except CourseError:
         return None  # grade_job tells the learner's result why
-    seed = course.seed if settings.seed is None else settings.seed
+    seed = settings.limits(course)["seed"]
     with WARM_LOCK:
         return WARM.setdefault(seed, WarmSlots(seed))
 
@@ -250,7 +240,7 @@ def grade_task(
             "graders than the client: install the same keras-course there"
         }
     with DATA.using(data), spooled(notebook, Path(where).name) as path:
-        result = grade_job(Job(learner, exercise_id, path), **asdict(settings), slots=warm_slots(settings))
+        result = grade_job(Job(learner, exercise_id, path), settings, slots=warm_slots(settings))
         text = json.dumps(asdict(result)).replace(json.dumps(str(path))[1:-1], json.dumps(where)[1:-1])
     return {"result": json.loads(text)}
 
@@ -385,17 +375,12 @@ def connect(scheduler: str) -> object:
 
 
 def run_jobs_on_dask(
-    scheduler: str,
-    jobs: list[Job],
-    store: ResultStore,
-    settings: Settings,
-    on_result: Callable[[Result], None] | None,
+    jobs: list[Job], settings: Settings, recorder: Recorder, *, scheduler: str
 ) -> list[Result]:
-    """Grade the jobs on the cluster; store each result as it comes, once per (learner,
-    exercise). When stopped, cancel what is left, keep what is stored, and raise."""
+    """Grade the jobs on the cluster at scheduler; record each result as it comes, once per
+    (learner, exercise). When stopped, cancel what is left, keep what is recorded, and raise."""
     from distributed import as_completed
 
-    recorder = Recorder(store, on_result)
     if not jobs:
         return recorder.done
     client = connect(scheduler)

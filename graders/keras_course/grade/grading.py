@@ -16,6 +16,7 @@ from keras_course.course.errors import CourseError
 from keras_course.course.paths import ROOT, grader_file
 from keras_course.grade.grader_processes import run_pytest
 from keras_course.grade.layouts import exercise_of_file
+from keras_course.grade.settings import DEFAULTS, Settings
 from keras_course.report.results import GRADER_FAILED, Result, zero_result
 from keras_course.run.forkserver import ENV as FORKSERVER_ENV
 from keras_course.run.forkserver import Handle
@@ -61,25 +62,10 @@ def grader_args(exercise_id: str, json_out: Path, *options: str) -> list[str]:
 
 
 def pytest_args(
-    notebook: Path,
-    exercise_id: str,
-    learner: str,
-    seed: int | None,
-    timeout: float | None,
-    json_out: Path,
-    memory: float | None = None,
-    sandbox: str | None = None,
+    notebook: Path, exercise_id: str, learner: str, json_out: Path, settings: Settings
 ) -> list[str]:
-    args = grader_args(exercise_id, json_out, f"--submission={notebook.resolve()}", f"--learner={learner}")
-    if sandbox is not None:
-        args.append(f"--sandbox={sandbox}")
-    if seed is not None:
-        args.append(f"--seed={seed}")
-    if timeout is not None:
-        args.append(f"--timeout={timeout}")
-    if memory is not None:
-        args.append(f"--memory={memory}")
-    return args
+    submission = f"--submission={notebook.resolve()}"
+    return grader_args(exercise_id, json_out, submission, f"--learner={learner}", *settings.pytest_options())
 
 
 def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result:
@@ -116,10 +102,7 @@ def grade_notebook(
     notebook: Path,
     exercise_id: str,
     learner: str = "",
-    seed: int | None = None,
-    timeout: float | None = None,
-    memory: float | None = None,
-    sandbox: str | None = None,
+    settings: Settings = DEFAULTS,
     *,
     here: bool = False,
     warm: Handle | None = None,
@@ -129,10 +112,10 @@ def grade_notebook(
     kernels start with TensorFlow already imported (forkserver.py)."""
     with OwnedFolder(RESULT_PREFIX) as tmp:
         json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
+        args = pytest_args(notebook, exercise_id, learner, json_out, settings)
         if here:
             return run_grader_here(args, json_out, exercise_id)
-        limit = (timeout if timeout is not None else load_course().timeout) + 120
+        limit = settings.limits(load_course())["timeout"] + 120
         env = {FORKSERVER_ENV: warm.to_env()} if warm is not None else {}
         return run_grader_process(args, json_out, learner, exercise_id, limit, env)
 

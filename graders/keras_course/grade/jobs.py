@@ -14,6 +14,7 @@ from keras_course.course.errors import CourseError
 from keras_course.grade.grading import error_result, grade_notebook, grader_failed
 from keras_course.grade.layouts import Job
 from keras_course.grade.result_store import ResultStore
+from keras_course.grade.settings import Settings
 from keras_course.grade.slots import WarmSlots
 from keras_course.report.notices import warn
 from keras_course.report.results import Result
@@ -30,14 +31,7 @@ class Stopped(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
-def grade_job(
-    job: Job,
-    seed: int | None,
-    timeout: float | None,
-    memory: float | None = None,
-    sandbox: str | None = None,
-    slots: WarmSlots | None = None,
-) -> Result:
+def grade_job(job: Job, settings: Settings, slots: WarmSlots | None = None) -> Result:
     """One learner's result, whatever their notebook does; bad input is told without a kernel,
     and whatever else fails is the grader's failure on this notebook. slots gives the kernel a
     warm start, when the run is sandboxed."""
@@ -47,9 +41,7 @@ def grade_job(
         return error_result(job.learner, job.exercise, str(exc))
     try:
         warm = slots.handle() if slots is not None else None
-        return grade_notebook(
-            job.notebook, job.exercise, job.learner, seed, timeout, memory, sandbox, warm=warm
-        )
+        return grade_notebook(job.notebook, job.exercise, job.learner, settings, warm=warm)
     except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
         return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
     finally:  # a grading process that was killed leaves its kernel behind: end it

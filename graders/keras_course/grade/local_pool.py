@@ -1,14 +1,7 @@
-"""Grade a folder of learners' submissions: the notebooks that layouts.py finds in it, in
-whatever layout a learning management system delivered them.
-
-Each notebook is graded in its own process, a few at a time. A missing exercise is reported as
-not submitted; a notebook that cannot be graded gets an error result; the batch always goes on.
-A failure of the grading machinery itself (anything a grading raises, a grading process that
-died) is that one notebook's error result, marked as the grader's (grading.grader_failed), and
-a clean-up that fails is a warning: the batch always ends with its results, for its reports.
-Each result is stored as soon as it is done (result_store.py), so that a batch stopped by
-Ctrl-C or SIGTERM ends its kernels, exits non-zero, and grades only what is missing when run
-again with `resume`.
+"""The local pool: a batch's notebooks graded on this machine, a few at a time, each in a
+grading process of its own (grading.py), the warm slots giving their kernels a fast start
+(slots.py). Dask's executor (dask_executor.py) is the other way to run a batch's jobs; both
+take the jobs, the settings and the recorder, and return what was recorded.
 """
 
 from __future__ import annotations
@@ -16,26 +9,21 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from keras_course.course.config import Exercise, load_course
-from keras_course.grade.dask_executor import Settings, run_jobs_on_dask
+from keras_course.course.config import load_course
 from keras_course.grade.grading import grader_failed
 from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
-from keras_course.grade.layouts import Found, Job, find_submissions
-from keras_course.grade.result_store import RESULTS_DIR, ResultStore, sha256_of
+from keras_course.grade.layouts import Job
+from keras_course.grade.result_store import sha256_of
+from keras_course.grade.settings import Settings
 from keras_course.grade.slots import WarmSlots
-from keras_course.report.results import NOT_SUBMITTED, Result, zero_result
+from keras_course.report.results import Result
 from keras_course.run import process_tree
 from keras_course.run.sandbox import isolation
-
-
-def not_submitted(learner: str, exercise: Exercise) -> Result:
-    """The result of an exercise that a learner did not hand in: no score, not even 0."""
-    return zero_result(learner, exercise, NOT_SUBMITTED, "Not submitted.")
 
 
 def outcome(future: Future, job: Job) -> Result:
@@ -68,16 +56,24 @@ def batch_secret() -> Iterator[None]:
             os.environ[process_tree.BATCH_ENV] = previous
 
 
-def run_jobs(
-    jobs: list[Job],
-    store: ResultStore,
-    workers: int,
-    grade: Callable[[Job], Result],
-    on_result: Callable[[Result], None] | None,
+def run_jobs(jobs: list[Job], settings: Settings, recorder: Recorder, *, workers: int) -> list[Result]:
+    """Grade the jobs here, workers at a time, each in a grading process of its own, with warm
+    kernels where runs are sandboxed; record each result as it comes. When stopped, end every
+    grading process and kernel, keep the results recorded so far, and raise."""
+    course = load_course()
+    sandboxed = isolation(settings.sandbox_mode(course)) == "sandbox"
+    slots = WarmSlots(settings.limits(course)["seed"]) if sandboxed and jobs else None
+    try:
+        grade = functools.partial(grade_job, settings=settings, slots=slots)
+        return grade_in_pool(jobs, recorder, grade, workers)
+    finally:
+        close_slots(slots)
+
+
+def grade_in_pool(
+    jobs: list[Job], recorder: Recorder, grade: Callable[[Job], Result], workers: int
 ) -> list[Result]:
-    """Grade the jobs a few at a time; store each result as it comes. When stopped, end every
-    grading process and kernel, keep the results stored so far, and raise."""
-    recorder = Recorder(store, on_result)
+    """Run grade on each job in a pool of threads, each thread waiting on its grading process."""
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         with stopping_on_signals(), batch_secret():
@@ -95,74 +91,3 @@ def run_jobs(
     finally:
         pool.shutdown(wait=True)
     return recorder.done
-
-
-def grade_folder(
-    folder: Path,
-    jobs_at_once: int | None = None,
-    seed: int | None = None,
-    timeout: float | None = None,
-    on_result: Callable[[Result], None] | None = None,
-    *,
-    memory: float | None = None,
-    resume: bool = False,
-    results_dir: Path | None = None,
-    sandbox: str | None = None,
-    found: Found | None = None,
-    learners: Iterable[str] = (),
-    on_start: Callable[[int], None] | None = None,
-    scheduler: str | None = None,
-) -> list[Result]:
-    """Grade every submission under folder (found: what layouts.find_submissions found there);
-    one result per learner and exercise, sorted by learner and exercise. learners adds the
-    learners who handed in nothing (a roster's): every exercise of theirs is not submitted.
-
-    Each result is stored under results_dir (default: folder/.keras-course-results) as soon as
-    it is done; with resume, a stored result of the same notebook and settings is kept and
-    only the rest is graded; a result graded with weaker isolation than this batch gets (sandbox
-    mode, default course.toml [sandbox] grade) is graded again. on_result is called for each
-    result graded now, after on_start with the number to grade. CourseError, before anything is
-    graded, when the sandbox is required and cannot run. scheduler, a Dask scheduler's address or
-    scheduler file, grades on that cluster instead of here (dask_executor.py).
-    """
-
-    course = load_course()
-    sandbox = sandbox or course.sandbox["grade"]
-    level = isolation(sandbox)
-    folder = Path(folder).resolve()  # the grading processes run elsewhere: absolute paths
-    found = find_submissions(folder, course) if found is None else found
-    handed_in = {(job.learner, job.exercise) for job in found.jobs}
-    everyone = sorted(set(found.names) | set(learners))
-    results = [
-        not_submitted(learner, exercise)
-        for learner in everyone
-        for exercise in course.exercises.values()
-        if (learner, exercise.id) not in handed_in
-    ]
-    store = ResultStore(
-        Path(results_dir) if results_dir else folder / RESULTS_DIR, course, seed, timeout, memory, level
-    )
-    todo = []
-    for job in found.jobs:
-        kept = store.load(job.learner, job.exercise, job.notebook) if resume else None
-        if kept is None:
-            todo.append(job)
-        else:
-            results.append(kept)
-    if on_start is not None:
-        on_start(len(todo))
-    if scheduler is not None:
-        settings = Settings(seed, timeout, memory, sandbox)
-        results += run_jobs_on_dask(scheduler, todo, store, settings, on_result)
-    else:
-        workers = max(1, jobs_at_once or course.jobs)
-        slots = WarmSlots(course.seed if seed is None else seed) if level == "sandbox" and todo else None
-        grade = functools.partial(
-            grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox, slots=slots
-        )
-        try:
-            results += run_jobs(todo, store, workers, grade, on_result)
-        finally:
-            close_slots(slots)
-    order = {ex: i for i, ex in enumerate(course.exercises)}
-    return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

@@ -20,6 +20,7 @@ from pathlib import Path
 from keras_course.course.config import Course, Exercise
 from keras_course.course.errors import CourseError
 from keras_course.grade.grader_code import code_digest
+from keras_course.grade.settings import DEFAULTS, Settings
 from keras_course.report.notices import warn
 from keras_course.report.results import Result, write_atomic
 from keras_course.run.real_files import opened_real
@@ -60,18 +61,14 @@ class ResultStore:
         self,
         folder: Path,
         course: Course,
-        seed: int | None,
-        timeout: float | None,
-        memory: float | None,
+        settings: Settings = DEFAULTS,
         isolation: str = "none",
     ) -> None:
         self.folder = folder
         self.course = course
         self.isolation = isolation  # a result graded under weaker isolation is graded again
         self.limits = {
-            "seed": course.seed if seed is None else seed,
-            "timeout": course.timeout if timeout is None else timeout,
-            "memory": course.memory if memory is None else memory,
+            **settings.limits(course),
             "output_mb": course.output_mb,
             "checks_mb": course.checks_mb,  # a check past it fails: it decides a verdict too
             "forward_pass_mb": course.forward_pass_mb,
