@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keras_course.run.leftovers import owner_alive, owner_tag
-from keras_course.run.process_tree import kill
+from keras_course.run.process_tree import kill, kill_until_none
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PREFIX = "keras-course-"
@@ -167,16 +167,14 @@ class RunCgroup:
         """Kill every process in the groups: at once on v2 (cgroup.kill), frozen first on v1;
         whether none is left."""
         _write(self.pids / "cgroup.kill", "1")  # v2: the kernel does it at once; v1 has no such file
-        for _ in range(100):
-            pids = self.pids_in()
-            if not pids:
-                return True
-            frozen = self._freeze()
-            kill(self.pids_in() if frozen else pids)  # frozen, none of them can fork
-            if frozen and self.freezer is not None:
-                _write(self.freezer / "freezer.state", "THAWED")  # killed, they end as they thaw
-            time.sleep(0.02)
-        return not self.pids_in()
+        return kill_until_none(self.pids_in, self._kill_frozen, tries=100, pause=0.02)
+
+    def _kill_frozen(self, pids: list[int]) -> None:
+        """Kill the group's processes frozen (v1), so that none of them can fork meanwhile."""
+        frozen = self._freeze()
+        kill(self.pids_in() if frozen else pids)
+        if frozen and self.freezer is not None:
+            _write(self.freezer / "freezer.state", "THAWED")  # killed, they end as they thaw
 
     def _freeze(self) -> bool:
         """Freeze the freezer group (v1); whether its processes are all frozen now."""

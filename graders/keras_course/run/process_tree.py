@@ -9,7 +9,7 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 RUN_ENV = "KERAS_COURSE_RUN"  # in the kernel's environment: the tag of this run
@@ -139,15 +139,24 @@ def tagged(tokens: set[str]) -> list[int]:
     return found
 
 
+def kill_until_none(
+    find: Callable[[], list[int]], end: Callable[[list[int]], None] = kill, *, tries: int, pause: float
+) -> bool:
+    """end (kill by default) what find lists, again and again until it lists nothing: a forking
+    loop makes new processes while the old ones die. Whether none was left in the end."""
+    for _ in range(tries):
+        pids = find()
+        if not pids:
+            return True
+        end(pids)
+        time.sleep(pause)
+    return not find()
+
+
 def end_tagged(tokens: Iterable[str]) -> None:
     """Kill every process left from the runs with these tags (a killed grader's kernel)."""
     tokens = set(tokens)
-    for _ in range(10):
-        pids = tagged(tokens) if tokens else []
-        if not pids:
-            return
-        kill(pids)
-        time.sleep(0.05)
+    kill_until_none(lambda: tagged(tokens) if tokens else [], tries=10, pause=0.05)
 
 
 def alive(pid: int) -> bool:
@@ -171,9 +180,4 @@ def end_descendants(grace: float) -> None:
     until = time.monotonic() + grace
     while time.monotonic() < until and any(alive(pid) for pid in children(os.getpid())):
         time.sleep(0.05)
-    for _ in range(10):
-        pids = [pid for pid in descendants(os.getpid()) if alive(pid)]
-        if not pids:
-            return
-        kill(pids)
-        time.sleep(0.05)
+    kill_until_none(lambda: [pid for pid in descendants(os.getpid()) if alive(pid)], tries=10, pause=0.05)

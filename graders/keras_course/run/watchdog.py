@@ -28,7 +28,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keras_course.run.disk_use import MAX_FILES, disk_use, enough_descriptors
-from keras_course.run.process_tree import alive, descendants, kill, pss, reap, rss, set_subreaper, tasks
+from keras_course.run.process_tree import (
+    alive,
+    descendants,
+    kill_until_none,
+    pss,
+    reap,
+    rss,
+    set_subreaper,
+    tasks,
+)
 
 POLL = 0.1  # seconds between two looks at the tree
 GRACE = 5.0  # seconds past the time limit before the watchdog ends a kernel nbclient did not stop
@@ -132,14 +141,12 @@ class Watchdog:
 
     def end_tree(self) -> None:
         """Kill every process of the tree, again until none is left (a forking loop, say)."""
-        for _ in range(50):
-            pids = self.tree()
-            reap(pids)  # those of them that were our children and have ended
-            pids = [pid for pid in pids if alive(pid)]
-            if not pids:
-                return
-            kill(pids)
-            time.sleep(0.02)
+        kill_until_none(self._living, tries=50, pause=0.02)
+
+    def _living(self) -> list[int]:
+        pids = self.tree()
+        reap(pids)  # those of them that were our children and have ended
+        return [pid for pid in pids if alive(pid)]
 
     def close(self) -> None:
         self._done.set()

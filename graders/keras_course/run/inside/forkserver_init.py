@@ -18,10 +18,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from keras_course.run.cleanup import remove_tree
+from keras_course.run.process_tree import kill_until_none
 
 PRELOAD = ("ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pyplot", "seaborn", "keras")
 PR_SET_DUMPABLE = 4
@@ -44,16 +44,19 @@ def _others() -> list[int]:
 def _end_others() -> bool:
     """Kill every process of the sandbox but this one, its init: kill(-1) reaches them all at
     once, and the kernel gives a child forked meanwhile the same signal."""
-    for _ in range(100):
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        _reap()
-        if not _others():
-            return True
-        time.sleep(0.01)
-    return False
+    return kill_until_none(_living_others, _kill_all, tries=100, pause=0.01)
+
+
+def _living_others() -> list[int]:
+    _reap()
+    return _others()
+
+
+def _kill_all(pids: list[int]) -> None:
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _ipc_left() -> list[str]:
