@@ -12,7 +12,6 @@ a folder whose name the notebook cannot know beforehand (see kernel_cells.py).
 from __future__ import annotations
 
 import secrets
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -31,8 +30,6 @@ from keras_course.run.leftovers import OwnedFolder
 from keras_course.run.notebook_file import is_autograder_test, is_check_here, read_submission, uses_keras
 from keras_course.run.outcome import CellError, RunResult, failing_line
 from keras_course.run.process_tree import run_token
-from keras_course.run.signals import sigterm_raises
-from keras_course.run.watchdog import GRACE, LIMIT_MESSAGES, Watchdog
 
 
 def run_notebook(
@@ -51,37 +48,68 @@ def run_notebook(
     course.toml's [limits]; timeout is for the whole notebook, kernel start included.
     sandbox_mode is "required", "auto" or "off" (sandbox.py); the result says what it got.
     """
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from keras_course.run.kernel_session import KernelPlan, run_cells  # lazy: nbclient and
+    # jupyter_client, imported only where a notebook runs (not to grade an export alone)
 
-    from keras_course.run.limited_client import LimitedClient  # lazy: nbclient and jupyter_client,
-    from keras_course.run.sandbox_provisioner import NAME, kernelspec  # only where a notebook runs
-
-    course = load_course()
-    memory = course.memory if memory is None else memory
-    output_mb = course.output_mb if output_mb is None else output_mb
-    limits = {
-        "timeout": timeout,
-        "memory": memory,
-        "output": output_mb,
-        "processes": course.processes,
-        "disk": course.disk_mb,
-    }
     started = time.monotonic()
     nb = read_submission(notebook, exercise.id)
     isolation = sandbox.isolation(sandbox_mode)
     warm = warm_kernels(seed, isolation)
     folder = sandbox.RunFolder(Path(warm.root) if warm else workdir)  # a slot's is clean (slots.py)
-    data_dir = workdir / "data"  # the provisioner copies these into the kernel's folder
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for name in exercise.data:
-        data.write_learner_file(name, data_dir)
-    preload_heldout(exercise.id)
     # The export's folder: the notebook's code runs before the export and cannot know its name.
     export_name = f"export-{secrets.token_hex(16)}"
-    artifacts = workdir / "export"  # the grader's copy, outside what the kernel can write
+    plan = KernelPlan(
+        kernels=workdir / "kernels",
+        cwd=data_folder(exercise, workdir),
+        box=folder.box,
+        root=str(folder.root),
+        sandboxed=isolation == "sandbox",
+        seed=seed,
+        run_token=run_token(notebook),
+        forkserver=warm.to_env() if warm else "",
+        limits=run_limits(timeout, memory, output_mb),
+    )
+    run_nb = cells_to_run(nb, exercise, seed, folder.box / export_name)
+    session = run_cells(run_nb, plan, deadline=started + timeout)
+    result = RunResult(
+        artifacts=None, isolation=isolation, error=session.error, peak_tasks=session.peak_tasks
+    )
+    result.cell_errors = learner_cell_errors(nb)
+    if result.error is None:
+        result.artifacts, result.error = exported(folder.box, export_name, workdir / "export")
+    result.seconds = time.monotonic() - started
+    return result
 
+
+def run_limits(timeout: float, memory: float | None, output_mb: float | None) -> dict[str, float]:
+    """The run's limits, as LIMIT_MESSAGES name them: course.toml's where not given."""
+    course = load_course()
+    return {
+        "timeout": timeout,
+        "memory": course.memory if memory is None else memory,
+        "output": course.output_mb if output_mb is None else output_mb,
+        "processes": course.processes,
+        "disk": course.disk_mb,
+    }
+
+
+def data_folder(exercise: Exercise, workdir: Path) -> Path:
+    """The exercise's data files in a folder of the run (the provisioner copies them into the
+    kernel's folder), the held-out data read beforehand (preload_heldout)."""
+    folder = workdir / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in exercise.data:
+        data.write_learner_file(name, folder)
+    preload_heldout(exercise.id)
+    return folder
+
+
+def cells_to_run(
+    nb: nbformat.NotebookNode, exercise: Exercise, seed: int, export_dir: Path
+) -> nbformat.NotebookNode:
+    """The learner's code cells, emptied of outputs, between the seeding prelude and the export
+    into export_dir (run/inside/kernel_cells.py). The learner's cells stay nb's own objects, so
+    that their outputs land in nb, where learner_cell_errors reads them."""
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for cell in code_cells:
         cell.outputs = []
@@ -91,83 +119,30 @@ def run_notebook(
     # skipped (they keep their numbers), and so is the closing check() cell.
     learner_cells = [c for c in code_cells if not (is_autograder_test(c) or is_check_here(c))]
     prelude = nbformat.v4.new_code_cell(prelude_source(seed, uses_keras(nb)))
-    export = nbformat.v4.new_code_cell(export_source(exercise.variables, folder.box / export_name))
-    run_nb = nbformat.v4.new_notebook(cells=[prelude, *learner_cells, export])
-    run_nb.metadata["kernelspec"] = {"name": NAME, "display_name": "Python 3"}
+    export = nbformat.v4.new_code_cell(export_source(exercise.variables, export_dir))
+    return nbformat.v4.new_notebook(cells=[prelude, *learner_cells, export])
 
-    deadline = started + timeout
-    kernels = workdir / "kernels"
-    kernelspec(
-        kernels,
-        mode="required" if isolation == "sandbox" else "off",
-        processes=course.processes,
-        memory_mb=memory,
-        disk_mb=course.disk_mb,
-        run_dir=str(folder.root),
-        seed=seed,
-        run_token=run_token(notebook),
-        forkserver=warm.to_env() if warm else "",
-    )
-    manager = AsyncKernelManager(
-        kernel_name=NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)])
-    )
-    watchdog = Watchdog(
-        None if warm else memory,  # a forked kernel's own memory is its cgroup's: shared pages aside
-        deadline=deadline + GRACE,
-        disk=(folder.box, course.disk_mb),
-        processes=course.processes,
-        also=lambda: manager.provisioner.cgroup_pids() if manager.provisioner else [],
-    )
-    client = LimitedClient(
-        run_nb,
-        watchdog=watchdog,
-        output_limit=int(output_mb * 1024 * 1024),
-        km=manager,
-        kernel_name=NAME,
-        allow_errors=True,
-        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-        resources={"metadata": {"path": str(data_dir)}},
-        iopub_timeout=10,
-        shutdown_kernel="immediate",
-    )
-    result = RunResult(artifacts=None, isolation=isolation)
-    try:
-        with sigterm_raises(), watchdog:  # on leaving, every process it started is ended
-            client.execute(
-                cleanup_kc=True,  # shut the kernel down: its provisioner then ends its cgroup
-                cwd=str(data_dir),
-                stdout=subprocess.DEVNULL,  # the kernel's own log lines are not for the learner
-                stderr=subprocess.DEVNULL,
-            )
-    except CellTimeoutError:
-        result.error = LIMIT_MESSAGES["time"].format(**limits)
-    except DeadKernelError:
-        result.error = "the notebook's kernel died (the notebook ended its own Python process)"
-    except CourseError:
-        raise
-    except Exception as exc:  # a kernel that could not start, or a broken connection
-        result.error = f"the notebook could not be run: {type(exc).__name__}: {exc}"
-    provisioner = manager.provisioner
-    reason = watchdog.reason or getattr(provisioner, "limit_reason", None)
-    if reason is not None:  # a limit ended the run: that is the reason, in plain words
-        result.error = LIMIT_MESSAGES[reason].format(**limits)
-    result.peak_tasks = max(watchdog.peak_tasks, getattr(provisioner, "peak_tasks", 0))
 
-    for position, cell in enumerate(nb.cells, start=1):  # as Jupyter counts them: markdown too
+def learner_cell_errors(nb: nbformat.NotebookNode) -> list[CellError]:
+    """The errors the learner's cells raised, each placed as Jupyter counts cells (markdown too)."""
+    errors = []
+    for position, cell in enumerate(nb.cells, start=1):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if output.get("output_type") == "error":
                 line = failing_line(output.get("traceback", []))
                 ename = str(output.get("ename", "Error"))
                 evalue = str(output.get("evalue", ""))
-                result.cell_errors.append(CellError.of(cell.source, ename, evalue, cell=position, line=line))
-    if result.error is None:
-        try:
-            collect_export(folder.box, export_name, artifacts)
-            result.artifacts = artifacts
-        except CourseError:
-            result.error = "the grader could not read your variables back from the notebook"
-    result.seconds = time.monotonic() - started
-    return result
+                errors.append(CellError.of(cell.source, ename, evalue, cell=position, line=line))
+    return errors
+
+
+def exported(box: Path, export_name: str, artifacts: Path) -> tuple[Path | None, str | None]:
+    """The export copied out of the box into artifacts (export_copy.py), or why it could not be."""
+    try:
+        collect_export(box, export_name, artifacts)
+        return artifacts, None
+    except CourseError:
+        return None, "the grader could not read your variables back from the notebook"
 
 
 def warm_kernels(seed: int, isolation: str) -> Handle | None:
