@@ -28,7 +28,7 @@ from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.shared import predictions
 from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 from keras_course.grade.grading import grader_args, run_grader_here, run_grader_process
 from keras_course.plugin import OUT_OF_MEMORY
 from keras_course.run.outcome import RunResult
@@ -77,7 +77,7 @@ def test_a_weight_file_that_a_model_names_a_thousand_times_is_read_once(tmp_path
     np.save(tmp_path / "w.npy", np.zeros((2, 4)))
     counts = reads_once(monkeypatch, saved_model)
     entry = {"kind": "keras_model", "config": "model__config.json", "weights": [["w.npy"] * 1000]}
-    with pytest.raises(CourseError, match="layer 1 has odd biases"):  # a kernel and 999 biases
+    with pytest.raises(ExportError, match="layer 1 has odd biases"):  # a kernel and 999 biases
         saved_model.read_saved_model(tmp_path, entry)
     assert counts == {"w.npy": 1}
 

@@ -17,7 +17,7 @@ from keras_course.artifacts.saved_model import MAX_CONFIG_BYTES, MAX_PARAMETERS,
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import CourseError, ExportError
 from keras_course.course.paths import ROOT
 from keras_course.grade.result_store import ResultStore, sha256_of
 from keras_course.grade.settings import Settings
@@ -52,7 +52,7 @@ def exported_model(folder: Path, inputs: int, layers: list[dict], weights: list[
 def test_a_billion_parameters_are_refused_from_the_settings_before_any_weight_is_read(tmp_path):
     entry = exported_model(tmp_path / "export", 2, [dense(10, "relu"), dense(100_000_000)], [[], []])
     entry["weights"] = [["model__0_0.npy"], []]  # named, never written: not looked for
-    with pytest.raises(CourseError, match="the model has 1,100,000,030 parameters, more than the grader"):
+    with pytest.raises(ExportError, match="the model has 1,100,000,030 parameters, more than the grader"):
         read_saved_model(tmp_path / "export", entry)
 
 
@@ -65,7 +65,7 @@ def test_huge_stored_weights_are_refused_from_their_headers_before_they_are_read
         )
         handle.truncate(handle.tell() + 4 * 10**7)  # a sparse file: 40 MB that take no disk
     with pytest.raises(
-        CourseError, match=f"10,000,010 parameters, more than the grader reads \\({MAX_PARAMETERS:,}\\)"
+        ExportError, match=f"10,000,010 parameters, more than the grader reads \\({MAX_PARAMETERS:,}\\)"
     ):
         read_saved_model(folder, entry)
 
@@ -75,14 +75,14 @@ def test_a_settings_file_larger_than_the_grader_reads_is_refused_from_its_size(t
     entry = exported_model(folder, 2, [dense(10)], [[]])
     with (folder / "model__config.json").open("r+b") as handle:
         handle.truncate(MAX_CONFIG_BYTES + 1)
-    with pytest.raises(CourseError, match="its file model__config.json holds 4,194,305 bytes, more than"):
+    with pytest.raises(ExportError, match="its file model__config.json holds 4,194,305 bytes, more than"):
         read_saved_model(folder, entry)
 
 
 def test_weights_that_disagree_with_the_layer_settings_are_refused(tmp_path):
     weights = [[np.zeros((2, 32), "f4"), np.zeros(32, "f4")]]  # says 10 units, has 32
     entry = exported_model(tmp_path / "export", 2, [dense(10)], weights)
-    with pytest.raises(CourseError, match="layer 1 says it has 10 units, but its weights are those of 32"):
+    with pytest.raises(ExportError, match="layer 1 says it has 10 units, but its weights are those of 32"):
         read_saved_model(tmp_path / "export", entry)
 
 

@@ -247,7 +247,7 @@ def release_holds_no_solution_code_and_no_held_out_data(course_run):
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, path
         for exercise in COURSE.exercises.values():
             for name in exercise.hidden:
-                call = json.dumps(f'check("{exercise.id}", "{name}")')[1:-1]  # as in a .ipynb
+                call = json.dumps(f'assert_passes("{exercise.id}", "{name}")')[1:-1]  # as in a .ipynb
                 assert call not in text, path
         if path.suffix == ".csv":
             assert not heldout_lines & set(text.splitlines()), f"{path} holds held-out rows"

@@ -90,7 +90,7 @@ def test_the_patterns_find_answers_and_leave_instructions_alone():
         "# The model takes 3 inputs. (2 points)",
         "# Add a Dense layer of 5 neurons with the relu activation; it takes 3 inputs",
         "How many parameters does the **hidden layer** have? Each of its 5 neurons has one weight",
-        'check("counting_parameters", "hidden_layer_params")',
+        'assert_passes("counting_parameters", "hidden_layer_params")',
         "hidden_layer_params = 126",
         "The summary lists 2.6 parameters",
     ]:

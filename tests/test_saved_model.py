@@ -21,7 +21,7 @@ from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import heldout_measure
 from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 from keras_course.course.paths import ROOT
 from keras_course.grade.grading import grade_artifacts
 from keras_course.run.outcome import RunResult
@@ -171,7 +171,7 @@ def test_unbuilt_and_uncompiled_model_fail_with_their_own_messages(tmp_path):
         shared.expect_parameters(read, 13)
     with pytest.raises(CheckFailed, match="was not compiled"):
         shared.expect_compile(read, "adam", "mse")
-    with pytest.raises(CourseError, match="^the model was never built, so it has no weights$"):
+    with pytest.raises(ExportError, match="^the model was never built, so it has no weights$"):
         read.predict(np.zeros((1, 2)))
 
 
@@ -444,5 +444,5 @@ def test_a_shape_of_other_than_whole_numbers_is_no_shape(tmp_path, dimension):
 def test_a_model_entry_without_settings_is_refused(tmp_path):
     folder, entry = export(tmp_path, small_model())
     (folder / entry["config"]).write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(CourseError, match="its file model__config.json does not hold a model's settings"):
+    with pytest.raises(ExportError, match="its file model__config.json does not hold a model's settings"):
         read_saved_model(folder, entry)

@@ -1,7 +1,7 @@
 """`from keras_course import check; check()`: the practice check in the last cell of an exercise.
 
 It grades the kernel's variables as they stand, without running or training anything again:
-the export that ends every graded run (notebook_checks.grade_here: kernel_cells' export code),
+the export that ends every graded run (notebook_checks.grade_kernel: kernel_cells' export code),
 then the same pytest graders in a fresh Python process (grading.grade_artifacts). The checklist
 shows as HTML in Jupyter, JupyterLab and Colab, and as text in a terminal (IPython or Python).
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from keras_course.course.config import Course, load_course
 from keras_course.course.errors import CourseError
 from keras_course.grade.layouts import exercise_named, exercise_of_file
-from keras_course.grade.notebook_checks import grade_here, ipython_shell, user_namespace
+from keras_course.grade.notebook_checks import grade_kernel, ipython_shell, user_namespace
 from keras_course.report.results import Result, checklist, checklist_html
 from keras_course.run.environment import GRADING_ENV
 
@@ -95,7 +95,7 @@ def check(exercise: str | None = None) -> None:
         course = load_course()
         exercise_id = exercise if exercise is not None else find_exercise(namespace, course)
         course.exercise(exercise_id)
-        last_result = grade_here(exercise_id, namespace)
+        last_result = grade_kernel(exercise_id, namespace)
     except CourseError as exc:
         print(f"keras-course: {exc}")
         return

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 from keras_course.run.export_copy import NOFOLLOW
 
 FILE_NAME = re.compile(r"[A-Za-z0-9_]+(\.[a-z]+)?")  # what the export names files: <variable>.npy
@@ -32,17 +32,17 @@ def _open_no_link(path: str, flags: int) -> int:
 
 
 def open_exported(artifacts: Path, filename: object, limit: int) -> BinaryIO:
-    """A file the export wrote, open for reading, or CourseError: a plain file right in
+    """A file the export wrote, open for reading, or ExportError: a plain file right in
     artifacts, at most limit bytes."""
     if not isinstance(filename, str) or not FILE_NAME.fullmatch(filename):
-        raise CourseError(f"the export named a file {str(filename)[:60]!r}, not one of its own")
+        raise ExportError(f"the export named a file {str(filename)[:60]!r}, not one of its own")
     path = artifacts / filename
     try:
         handle = open(path, "rb", opener=_open_no_link)
     except FileNotFoundError:
-        raise CourseError(f"its file {filename} is missing") from None
+        raise ExportError(f"its file {filename} is missing") from None
     except OSError:  # a link, which O_NOFOLLOW refuses
-        raise CourseError(f"its file {filename} is not a plain file") from None
+        raise ExportError(f"its file {filename} is not a plain file") from None
     info = os.fstat(handle.fileno())
     problem = None
     if os.path.islink(path) or not stat.S_ISREG(info.st_mode):  # islink: where there is no O_NOFOLLOW
@@ -51,7 +51,7 @@ def open_exported(artifacts: Path, filename: object, limit: int) -> BinaryIO:
         problem = f"holds {info.st_size:,} bytes, more than the grader reads"
     if problem:
         handle.close()
-        raise CourseError(f"its file {filename} {problem}")
+        raise ExportError(f"its file {filename} {problem}")
     return handle
 
 
@@ -61,7 +61,7 @@ def read_json(artifacts: Path, filename: object, limit: int) -> object:
         try:
             return json.loads(handle.read(limit + 1).decode("utf-8"))
         except (ValueError, RecursionError) as exc:
-            raise CourseError(f"its file {filename} is not JSON ({_reason(exc)})") from None
+            raise ExportError(f"its file {filename} is not JSON ({_reason(exc)})") from None
 
 
 def array_header(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
@@ -76,11 +76,11 @@ def array_header(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
         reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, _, dtype = reader(handle)
     except (ValueError, OSError, EOFError) as exc:
-        raise CourseError(f"{name} is not a plain array ({_reason(exc)})") from None
+        raise ExportError(f"{name} is not a plain array ({_reason(exc)})") from None
     if dtype.hasobject:
-        raise CourseError(f"{name} is not a plain array (it holds Python objects)")
+        raise ExportError(f"{name} is not a plain array (it holds Python objects)")
     if math.prod(shape) * dtype.itemsize != os.fstat(handle.fileno()).st_size - handle.tell():
-        raise CourseError(f"{name} is not a plain array (its header does not match its size)")
+        raise ExportError(f"{name} is not a plain array (its header does not match its size)")
     return shape, dtype
 
 
@@ -91,7 +91,7 @@ def read_array(handle: BinaryIO) -> np.ndarray:
     try:
         return np.load(handle, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise CourseError(f"{Path(handle.name).name} is not a plain array ({_reason(exc)})") from None
+        raise ExportError(f"{Path(handle.name).name} is not a plain array ({_reason(exc)})") from None
 
 
 def _reason(exc: Exception) -> str:

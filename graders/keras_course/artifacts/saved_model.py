@@ -24,7 +24,7 @@ import numpy as np
 
 from keras_course.artifacts.export_files import array_header, open_exported, read_array, read_json
 from keras_course.course.config import load_course
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 
 PASS_THROUGH_LAYERS = {"InputLayer", "Dropout"}
 # What the grader reads at most, checked before reading: the course's largest model has 11,000
@@ -79,11 +79,11 @@ class SavedModel:
         return 8 * (3 * rows * max([width, *dense]) + self.count_params())
 
     def check_pass(self, rows: int, width: int) -> None:
-        """Raise CourseError when a forward pass over rows examples of width inputs would need
+        """Raise ExportError when a forward pass over rows examples of width inputs would need
         more than the budget of course.toml [limits] forward_pass_mb."""
         needed, budget = self.pass_bytes(rows, width), load_course().forward_pass_mb
         if needed > budget * 2**20:
-            raise CourseError(
+            raise ExportError(
                 f"a pass over {rows:,} rows through its widest layer would need {needed / 2**20:,.0f} MB, "
                 f"more than the {budget:g} MB the grader gives one pass; give it the data the exercise "
                 "makes, with the units of the instructions"
@@ -101,16 +101,16 @@ class SavedModel:
             if layer.class_name in PASS_THROUGH_LAYERS:
                 continue
             if layer.class_name != "Dense" or layer.custom:
-                raise CourseError(f"layer {number} is a {layer.class_name}, not a Dense layer")
+                raise ExportError(f"layer {number} is a {layer.class_name}, not a Dense layer")
             if not layer.weights:
-                raise CourseError("the model was never built, so it has no weights")
+                raise ExportError("the model was never built, so it has no weights")
             kernel, *rest = layer.weights
             out = out @ kernel.astype(np.float64)
             if rest:
                 out = out + rest[0].astype(np.float64)
             activation = ACTIVATIONS.get(layer.activation or "linear")
             if activation is None:
-                raise CourseError(
+                raise ExportError(
                     f"layer {number} uses activation='{layer.activation}', which the grader does not know"
                 )
             out = activation(out)
@@ -158,7 +158,7 @@ def _is_custom(spec: dict) -> bool:
 
 def _check_parameters(count: int) -> None:
     if count > MAX_PARAMETERS:
-        raise CourseError(
+        raise ExportError(
             f"the model has {count:,} parameters, more than the grader reads ({MAX_PARAMETERS:,}); "
             "the exercise needs a few thousand at most"
         )
@@ -179,7 +179,7 @@ def declared_parameters(input_shape: tuple | None, layer_specs: list[dict]) -> i
 
 
 def check_weights(layers: tuple[Layer, ...], input_shape: tuple | None) -> None:
-    """Raise CourseError unless every Dense layer's weights have the shapes its settings say.
+    """Raise ExportError unless every Dense layer's weights have the shapes its settings say.
 
     The grader reads units from the settings and computes with the weights: both must agree,
     or a layer that reports other units than it has could pass for the right one.
@@ -196,19 +196,19 @@ def check_weights(layers: tuple[Layer, ...], input_shape: tuple | None) -> None:
             continue
         kernel, *rest = layer.weights
         if kernel.ndim != 2:
-            raise CourseError(f"the saved model does not add up: layer {number}'s weights are not a matrix")
+            raise ExportError(f"the saved model does not add up: layer {number}'s weights are not a matrix")
         if kernel.shape[1] != layer.units:
-            raise CourseError(
+            raise ExportError(
                 f"the saved model does not add up: layer {number} says it has {layer.units} units, "
                 f"but its weights are those of {kernel.shape[1]}"
             )
         if width is not None and kernel.shape[0] != width:
-            raise CourseError(
+            raise ExportError(
                 f"the saved model does not add up: layer {number}'s weights take {kernel.shape[0]} "
                 f"inputs, but {width} come into it"
             )
         if any(w.shape != (kernel.shape[1],) for w in rest[:1]) or len(rest) > 1:
-            raise CourseError(f"the saved model does not add up: layer {number} has odd biases")
+            raise ExportError(f"the saved model does not add up: layer {number} has odd biases")
         width = layer.units
 
 
@@ -229,18 +229,18 @@ def _weight_files(entry: dict, count: int) -> list[list]:
     """The weight files that the manifest entry lists, one list for each of the count layers."""
     files = entry.get("weights")
     if not isinstance(files, list) or len(files) != count or not all(isinstance(f, list) for f in files):
-        raise CourseError(f"its weight files are not listed for each of its {count} layers")
+        raise ExportError(f"its weight files are not listed for each of its {count} layers")
     if sum(len(layer) for layer in files) > MAX_WEIGHT_FILES:
-        raise CourseError(f"it lists more weight files than the grader reads ({MAX_WEIGHT_FILES})")
+        raise ExportError(f"it lists more weight files than the grader reads ({MAX_WEIGHT_FILES})")
     return files
 
 
 def _numbers_in(handle: BinaryIO) -> int:
-    """How many numbers an open weight file holds, from its checked header; CourseError unless
+    """How many numbers an open weight file holds, from its checked header; ExportError unless
     they are numbers."""
     shape, dtype = array_header(handle)
     if dtype.kind not in "fiub":
-        raise CourseError(f"its file {Path(handle.name).name} holds something other than numbers")
+        raise ExportError(f"its file {Path(handle.name).name} holds something other than numbers")
     return int(np.prod(shape, dtype=np.float64))
 
 
@@ -260,14 +260,14 @@ def _read_weights(artifacts: Path, files: list[list]) -> list[tuple[np.ndarray, 
 
 
 def read_saved_model(artifacts: Path, entry: dict) -> SavedModel:
-    """Read the model that a manifest entry describes, or raise CourseError saying what is wrong.
+    """Read the model that a manifest entry describes, or raise ExportError saying what is wrong.
 
     Sizes are checked before anything is read into memory: the settings file's size, the
     parameters the settings add up to, then the weight files' sizes and `.npy` headers.
     """
     config = read_json(artifacts, entry.get("config"), MAX_CONFIG_BYTES)
     if not isinstance(config, dict):
-        raise CourseError(f"its file {entry.get('config')} does not hold a model's settings")
+        raise ExportError(f"its file {entry.get('config')} does not hold a model's settings")
     raw_layers = _config(config).get("layers")
     specs = [s for s in raw_layers if isinstance(s, dict)] if isinstance(raw_layers, list) else []
     input_shape = _input_shape(specs)

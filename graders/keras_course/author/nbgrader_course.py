@@ -13,7 +13,7 @@ solutions/<id>.ipynb, by three small preprocessors, one step each:
 - AddCheckCells appends one locked, autograded test cell per check in course.toml, with its
   points; the checks on held-out data sit in nbgrader's hidden-test regions.
 
-The test cells only call keras_course.grade.notebook_checks.check, which runs the pytest graders:
+The test cells only call keras_course.grade.notebook_checks.assert_passes, which runs the pytest graders:
 the checks themselves are never copied into a notebook.
 """
 
@@ -91,7 +91,7 @@ class AddPrepareCell(Preprocessor):
         cell = nbformat.v4.new_code_cell(
             "# Run this cell first. It fixes the random seed as the grader does, so that your\n"
             "# results are the ones the grader sees, and it loads the checks at the bottom.\n"
-            "from keras_course.grade.notebook_checks import check, prepare\n\n"
+            "from keras_course.grade.notebook_checks import assert_passes, prepare\n\n"
             f'prepare("{exercise.id}")'
         )
         cell.metadata["nbgrader"] = nbgrader_metadata(PREPARE_ID)
@@ -115,7 +115,7 @@ class AddCheckCells(Preprocessor):
         nb.cells.append(intro)
         for name, points in exercise.checks.items():
             label = "point" if points == 1 else "points"
-            call = f'check("{exercise.id}", "{name}")'
+            call = f'assert_passes("{exercise.id}", "{name}")'
             if name in exercise.hidden:
                 call = f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
             cell = nbformat.v4.new_code_cell(f"# {descriptions[name]} ({points:g} {label})\n{call}")

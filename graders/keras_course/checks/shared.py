@@ -17,7 +17,7 @@ import numpy as np
 
 from keras_course.artifacts.saved_model import Layer, SavedModel
 from keras_course.checks.feedback import fail, ordinal, plural
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 
 LOSS_ALIASES = {
     "mse": "mean_squared_error",
@@ -208,7 +208,7 @@ def predictions(model: SavedModel, x: np.ndarray, outputs: int, example: str) ->
         )
     try:
         out = model.predict(x)
-    except CourseError as exc:
+    except ExportError as exc:
         fail(f"The grader cannot compute your model's predictions: {exc}.")
     if out.shape[1] != outputs:
         fail(

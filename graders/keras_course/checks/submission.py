@@ -26,7 +26,7 @@ from keras_course.artifacts.export_files import open_exported, read_array, read_
 from keras_course.artifacts.saved_model import SavedModel, read_saved_model
 from keras_course.checks.feedback import fail
 from keras_course.course.config import Exercise
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 from keras_course.run.inside.kernel_cells import MANIFEST, MAX_ARRAY_BYTES
 from keras_course.run.outcome import RunResult
 
@@ -61,7 +61,7 @@ def read_manifest(artifacts: Path) -> dict:
     """The export's manifest: a JSON object of variable names and their entries."""
     manifest = read_json(artifacts, MANIFEST, MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict):
-        raise CourseError("its manifest is not a JSON object")
+        raise ExportError("its manifest is not a JSON object")
     return manifest
 
 
@@ -112,7 +112,7 @@ class Submission:
             return {}
         try:
             return read_manifest(self.run.artifacts)
-        except CourseError as exc:
+        except ExportError as exc:
             fail(f"The grader could not read your variables back: {exc}.")
         raise AssertionError  # unreachable: fail() raises
 
@@ -144,7 +144,7 @@ class Submission:
             with open_exported(self.run.artifacts, filename, MAX_NPY_BYTES) as handle:
                 self._count_bytes(os.fstat(handle.fileno()).st_size)
                 values = read_array(handle)
-        except CourseError as exc:
+        except ExportError as exc:
             fail(f"`{name}` could not be read back: {exc}.")
         values.flags.writeable = False  # one array serves every entry that names its file
         self._arrays[str(filename)] = values
@@ -153,7 +153,7 @@ class Submission:
     def _count_bytes(self, size: int) -> None:
         self._bytes_read += size
         if self._bytes_read > MAX_READ_BYTES:
-            raise CourseError(
+            raise ExportError(
                 f"your variables add up to more than the {MAX_READ_BYTES // 2**20} MB the grader reads; "
                 "the exercise's are far smaller"
             )
@@ -172,7 +172,7 @@ class Submission:
         assert self.run.artifacts is not None
         try:
             saved = read_saved_model(self.run.artifacts, entry)
-        except CourseError as exc:
+        except ExportError as exc:
             fail(f"`{name}` could not be read back: {exc}.")
         if saved.custom_classes:
             names = ", ".join(saved.custom_classes)

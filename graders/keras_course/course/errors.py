@@ -9,3 +9,9 @@ from __future__ import annotations
 
 class CourseError(Exception):
     """A problem the user must fix, told in one line."""
+
+
+class ExportError(Exception):
+    """A learner's export that the grader cannot read as it should be (a file missing, odd or too
+    large, a model that does not add up): not the user's bad input but the learner's work, told
+    to the learner as a failed check (checks/submission.py), never as an exit code."""

@@ -5,7 +5,7 @@ data must run where the kernel cannot reach that data. So the kernel provisioner
 (sandbox_provisioner.py) starts this service beside each kernel of `nbgrader autograde`: a
 thread in nbgrader's own process, listening on a Unix socket in the kernel's run folder (the
 socket's path is in the kernel's environment, CHECKS_ENV). A test cell
-(notebook_checks.check) exports the kernel's variables into the run folder and sends one JSON
+(notebook_checks.assert_passes) exports the kernel's variables into the run folder and sends one JSON
 line; the service copies the export out without following links (export_copy.py), grades the
 copy with the pytest graders in a fresh process, and answers with the result as JSON.
 
@@ -33,7 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from keras_course.course.config import load_course
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import CourseError, ExportError
 from keras_course.grade.grading import grade_artifacts
 from keras_course.run.export_copy import collect_export
 from keras_course.run.inside.check_client import CHECKS_ENV, LineTooLong, read_line
@@ -67,7 +67,7 @@ def answer(request: object, box: Path, workdir: Path, count: int, notebooks: Pat
     target = workdir / f"export-{count}"
     try:
         collect_export(box, str(request.get("export")), target)
-    except CourseError as exc:
+    except ExportError as exc:
         return {"error": f"the grader could not read your variables back: {exc}"}
     if notebooks is not None:
         place_cells(target / RUN_FILE, notebooks / f"{exercise.id}.ipynb")

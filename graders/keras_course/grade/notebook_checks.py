@@ -2,7 +2,7 @@
 
 The generated nbgrader notebooks start with a locked cell that calls `prepare(exercise)`: it
 seeds the kernel exactly as `keras-course grade` does and records which cells raise. Each
-autograded test cell then calls `check(exercise, name)`. The first call exports the kernel's
+autograded test cell then calls `assert_passes(exercise, name)`. The first call exports the kernel's
 variables with the same export code that `keras-course grade` uses and has them graded by the
 pytest graders in a clean Python process. Later calls reuse that result while the exported
 variables stay the same. A failed check raises CheckFailed with the grader's own message, so
@@ -120,7 +120,7 @@ def export_run(names: tuple[str, ...], namespace: dict, artifacts: Path, cell_er
     (artifacts / RUN_FILE).write_text(json.dumps({"cell_errors": cell_errors}), encoding="utf-8")
 
 
-def grade_here(exercise_id: str, namespace: dict) -> Result:
+def grade_kernel(exercise_id: str, namespace: dict) -> Result:
     """Export this kernel's variables and grade them in a clean process (or the check service)."""
     socket_path = _service()
     # In nbgrader's sandbox the export goes into the run folder, beside the service's socket.
@@ -145,10 +145,10 @@ def grade_here(exercise_id: str, namespace: dict) -> Result:
         shutil.rmtree(artifacts if socket_path else box, ignore_errors=True)
 
 
-def check(exercise_id: str, *names: str) -> None:
+def assert_passes(exercise_id: str, *names: str) -> None:
     """Pass, or raise CheckFailed with the grader's message for the first failed check."""
     __tracebackhide__ = True
-    result = grade_here(exercise_id, user_namespace())
+    result = grade_kernel(exercise_id, user_namespace())
     by_name = {c.name: c for c in result.checks}
     for name in names:
         outcome = by_name[name]

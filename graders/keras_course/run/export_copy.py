@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import ExportError
 
 EXPORT_NAME = re.compile(r"export-[0-9a-f]{32}")  # the folder the export cell writes into
 MAX_FILES = 1000
@@ -31,13 +31,13 @@ def _open_folder(path: str, dir_fd: int | None = None) -> int:
     try:
         return os.open(path, os.O_RDONLY | DIRECTORY | NOFOLLOW, dir_fd=dir_fd)
     except OSError as exc:
-        raise CourseError(f"the export folder {path} cannot be opened ({exc.strerror})") from None
+        raise ExportError(f"the export folder {path} cannot be opened ({exc.strerror})") from None
 
 
 def collect_export(box: Path, name: str, target: Path) -> None:
-    """Copy the plain files of box/name into target (a new folder); CourseError if anything is odd."""
+    """Copy the plain files of box/name into target (a new folder); ExportError if anything is odd."""
     if not EXPORT_NAME.fullmatch(name):
-        raise CourseError(f"{name!r} is not the name of an export folder")
+        raise ExportError(f"{name!r} is not the name of an export folder")
     box_fd = _open_folder(str(box))
     try:
         source_fd = _open_folder(name, dir_fd=box_fd)
@@ -48,7 +48,7 @@ def collect_export(box: Path, name: str, target: Path) -> None:
     try:
         names = os.listdir(source_fd)
         if len(names) > MAX_FILES:
-            raise CourseError(f"the export holds {len(names)} files, more than {MAX_FILES}")
+            raise ExportError(f"the export holds {len(names)} files, more than {MAX_FILES}")
         for entry in sorted(names):
             try:
                 fd = os.open(entry, os.O_RDONLY | NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=source_fd)
@@ -60,7 +60,7 @@ def collect_export(box: Path, name: str, target: Path) -> None:
                     continue
                 total += info.st_size
                 if info.st_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
-                    raise CourseError(f"the export's file {entry} makes it larger than the grader reads")
+                    raise ExportError(f"the export's file {entry} makes it larger than the grader reads")
                 with open(target / entry, "xb") as out:
                     copy_checked(handle, out, info.st_size)
     finally:

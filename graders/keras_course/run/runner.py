@@ -20,7 +20,7 @@ import nbformat
 
 from keras_course.course import data
 from keras_course.course.config import Exercise, load_course
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import CourseError, ExportError
 from keras_course.course.paths import ROOT
 from keras_course.run import sandbox
 from keras_course.run.export_copy import collect_export
@@ -141,7 +141,7 @@ def exported(box: Path, export_name: str, artifacts: Path) -> tuple[Path | None,
     try:
         collect_export(box, export_name, artifacts)
         return artifacts, None
-    except CourseError:
+    except ExportError:
         return None, "the grader could not read your variables back from the notebook"
 
 
