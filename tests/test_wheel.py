@@ -55,6 +55,16 @@ def test_the_wheel_holds_the_learner_files_as_the_repository_has_them(wheel):
     assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
 
 
+def test_the_wheel_holds_no_tool_a_learner_does_not_run(wheel):
+    """The benchmarks, the calibration, the mutation score and the samples stay in tools/ and
+    samples/ of the repository."""
+    tools = {p.stem for p in (ROOT / "tools").glob("*.py")}
+    assert {"bench", "bench_isolation", "calibrate", "mutation_score"} <= tools
+    shipped = {Path(name).stem for name in wheel_texts(wheel)}
+    assert tools & shipped == set()
+    assert not [name for name in wheel_texts(wheel) if "/samples/" in name or name.startswith("samples/")]
+
+
 def test_the_wheel_holds_no_solution_no_held_out_row_and_no_seed(wheel):
     assert leaks(wheel_texts(wheel)) == []
 
