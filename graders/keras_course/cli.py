@@ -12,7 +12,9 @@ stderr.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -109,7 +111,7 @@ def report_texts(results: list[Result], args: argparse.Namespace, learners: dict
 
         texts[args.csv] = to_canvas(results, course, learners)
     elif args.csv and getattr(args, "lms", None) == "moodle":
-        from keras_course.report.lms import to_moodle
+        from keras_course.report.lms import to_moodle  # the LMS formats, only when asked for
 
         texts[args.csv], left_out = to_moodle(results, course, learners)
         if left_out:
@@ -203,9 +205,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-
     from keras_course.course.paths import SAMPLES, SOLUTIONS, instructor_only  # lazy: per command (start-up)
     from keras_course.grade.batch import grade_folder  # lazy: per command (start-up)
 

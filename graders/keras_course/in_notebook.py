@@ -78,7 +78,7 @@ def show(result: Result) -> None:
     text = checklist(result, note=PRACTICE)
     shell = ipython_shell()
     if shell is not None and getattr(shell, "kernel", None) is not None:  # a Jupyter or Colab kernel
-        from IPython.display import display
+        from IPython.display import display  # lazy: only in a Jupyter or Colab kernel
 
         display({"text/html": checklist_html(result, note=PRACTICE), "text/plain": text}, raw=True)
     else:

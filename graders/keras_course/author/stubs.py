@@ -43,8 +43,8 @@ def colab_cells(exercise_id: str) -> tuple[nbformat.NotebookNode, nbformat.Noteb
 
 def make_stub(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The learner's version of a source notebook, with the Colab cells when course.toml has them."""
-    from nbconvert.preprocessors import ClearOutputPreprocessor
-    from nbgrader.preprocessors import ClearSolutions
+    from nbconvert.preprocessors import ClearOutputPreprocessor  # lazy: nbconvert and nbgrader cost
+    from nbgrader.preprocessors import ClearSolutions  # seconds at start-up, for `stubs` only
 
     nb = nbformat.from_dict(source)
     resources: dict = {}

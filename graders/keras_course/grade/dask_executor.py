@@ -38,8 +38,10 @@ so a task that ran twice (a worker died under it) counts once.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import hashlib
+import importlib.util
 import json
 import os
 import secrets
@@ -319,8 +321,6 @@ def worker_options(slots: int) -> dict:
 
 def require_dask() -> None:
     """CourseError in one line where Dask is not installed."""
-    import importlib.util
-
     if importlib.util.find_spec("distributed") is None:
         raise CourseError("grading on Dask needs distributed: pip install 'keras-course[dask]'")
 
@@ -331,10 +331,8 @@ def run_worker(
     """Start a worker for the scheduler at address (or in scheduler_file) and serve until stopped;
     its folders are in local_directory (Dask's --local-directory), else the temporary folder.
     CourseError, in one line, when its private folder is refused (private_folder.py)."""
-    import asyncio
-
     require_dask()
-    import dask
+    import dask  # lazy: Dask is an optional dependency (keras-course[dask]), so are all below
     from distributed import Nanny
 
     async def serve() -> None:
@@ -364,7 +362,7 @@ def refused(exc: BaseException | None) -> CourseError | None:
 def connect(scheduler: str) -> object:
     """A Dask client of the scheduler at this address, or named in this scheduler file."""
     require_dask()
-    from distributed import Client
+    from distributed import Client  # lazy: Dask is an optional dependency
 
     try:
         if "://" in scheduler or not Path(scheduler).is_file():
@@ -379,7 +377,7 @@ def run_jobs_on_dask(
 ) -> list[Result]:
     """Grade the jobs on the cluster at scheduler; record each result as it comes, once per
     (learner, exercise). When stopped, cancel what is left, keep what is recorded, and raise."""
-    from distributed import as_completed
+    from distributed import as_completed  # lazy: Dask is an optional dependency
 
     if not jobs:
         return recorder.done
@@ -429,7 +427,7 @@ def unsent(job: Job, exc: CourseError | OSError) -> Result:
 def task_result(future: object, job: Job) -> Result:
     """The result of a job's task: the learner's error where the notebook ended its worker each
     time it was tried; the grader's failure where the task raised or the worker could not grade."""
-    from distributed import KilledWorker
+    from distributed import KilledWorker  # lazy: Dask is an optional dependency
 
     try:
         answer = future.result()  # type: ignore[attr-defined]

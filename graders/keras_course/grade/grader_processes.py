@@ -18,9 +18,11 @@ grading.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,9 +43,7 @@ def _context_with_preload() -> multiprocessing.context.BaseContext:
 
 
 def _pytest_main(args: list[str], env: dict[str, str], cwd: str, output: str) -> None:  # the child
-    import ctypes
-
-    import pytest
+    import pytest  # lazy: imported by the forked child only, which runs the grader
 
     # Ended with the server, which ends with the process that started it (a batch, a Dask worker):
     # a killed batch leaves no grading process behind, nor the kernel that dies with it.
@@ -88,8 +88,6 @@ def run_pytest(
 
 def _run_python(args: list[str], env: dict[str, str], cwd: Path, limit: float) -> tuple[int | None, str]:
     """`python -m pytest args`: a fresh process that imports everything itself."""
-    import subprocess
-
     try:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", *args],

@@ -7,6 +7,8 @@ notebook again.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
@@ -70,10 +72,7 @@ def pytest_args(
 
 def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result:
     """Run pytest with args in this process and read the result it wrote to json_out."""
-    import contextlib
-    import io
-
-    import pytest
+    import pytest  # lazy: where the grader runs in this process only (check, the test suite)
 
     with contextlib.redirect_stdout(io.StringIO()) as captured:
         code = pytest.main(args)

@@ -88,7 +88,7 @@ def prepare(exercise_id: str) -> None:
 def ipython_shell():
     """The IPython shell this code runs in, or None in plain Python."""
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # lazy: IPython is there only in a notebook's kernel
     except ImportError:
         return None
     return get_ipython()
@@ -99,7 +99,7 @@ def user_namespace() -> dict:
     shell = ipython_shell()
     if shell is not None:
         return shell.user_ns
-    import __main__
+    import __main__  # the running script's module, looked up when asked
 
     return vars(__main__)
 

@@ -15,10 +15,12 @@ hand-in, and JUnit skips it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -142,8 +144,6 @@ def to_csv(results: list[Result], exercises: list[str], names: dict[str, str] | 
 
 
 def csv_text(rows: list[list[str]]) -> str:
-    import io
-
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
@@ -227,8 +227,6 @@ def checklist(result: Result, color: bool = False, note: str | None = None) -> s
 
 def checklist_html(result: Result, note: str | None = None) -> str:
     """The same checklist as HTML, for a notebook (everything the result says is escaped)."""
-    from html import escape
-
     colors = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "pending": "#6e7781"}
     parts = ['<div class="keras-course-checklist">']
     for kind, text in checklist_entries(result, note):

@@ -41,6 +41,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -149,8 +150,6 @@ class Handle:
 
 def _ready_line(fd: int, timeout: float) -> dict:
     """What the server said on its ready pipe (read here, then closed), {} when it said nothing."""
-    import select
-
     with os.fdopen(fd, "rb") as pipe:
         line = pipe.readline(4096) if select.select([pipe], [], [], timeout)[0] else b""
     try:
@@ -172,8 +171,6 @@ class ForkedKernel:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            import select
-
             if select.select([self._fd], [], [], 0)[0]:
                 self.returncode = -signal.SIGKILL if ns_pid(self.pid) else 0
                 os.close(self._fd)

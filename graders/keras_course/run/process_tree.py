@@ -54,7 +54,7 @@ def children(pid: int) -> list[int]:
 
 
 def _psutil_children(pid: int) -> list[int]:
-    import psutil
+    import psutil  # lazy: the fallback where /proc lacks what we read (0.1 s to import)
 
     try:
         return [p.pid for p in psutil.Process(pid).children()]
@@ -88,7 +88,7 @@ def pss(pid: int) -> int:
 
 
 def _psutil_memory(pid: int, field: str) -> int:
-    import psutil
+    import psutil  # lazy: the fallback where /proc lacks what we read (0.1 s to import)
 
     try:
         process = psutil.Process(pid)

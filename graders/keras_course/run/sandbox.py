@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,8 +112,6 @@ def unavailable() -> str | None:
         return f"libseccomp cannot make the sandbox's system-call filter: {exc}"
     if shutil.which("prlimit") is None or (os.geteuid() == 0 and shutil.which("setpriv") is None):
         return "util-linux's prlimit and setpriv are not installed"
-    import tempfile
-
     try:
         with tempfile.TemporaryDirectory(prefix="keras-course-probe-") as folder:
             probe = wrap(["/bin/true"], None, rules=filter_file(Path(folder)))
@@ -176,8 +175,6 @@ def seccomp_filter() -> bytes:
     """The sandbox's seccomp filter as BPF for bwrap --seccomp: everything is allowed but
     REFUSED_CALLS, which fail with EPERM; a call of another architecture (a 32-bit call on
     x86_64) kills the process, libseccomp's default, so it cannot go around the filter."""
-    import tempfile
-
     import pyseccomp  # lazy: Linux only, and only where a sandbox is made
 
     rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)

@@ -24,6 +24,7 @@ After the kernel has ended, `limit_reason` says whether a cgroup limit stopped i
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -74,8 +75,6 @@ def copy_real(source: Path, target: Path, room: int) -> int:
 
 def load_service(name: str) -> type:
     """The service class named "module:Class" (imported by name: run/ imports nothing of grading)."""
-    import importlib
-
     module, _, attribute = name.partition(":")
     return getattr(importlib.import_module(module), attribute)
 

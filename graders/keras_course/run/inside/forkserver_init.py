@@ -11,13 +11,19 @@ when the grader lets go of the pipe `alive`.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
+import importlib
 import io
 import json
 import os
+import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from keras_course.run.cleanup import remove_tree
@@ -28,8 +34,6 @@ PR_SET_DUMPABLE = 4
 
 
 def _set_dumpable(value: int) -> None:
-    import ctypes
-
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0)
 
 
@@ -124,7 +128,7 @@ def _become_kernel(request: dict, go: int) -> None:  # the forked child; never r
         if sys.path and sys.path[0] in ("", "/"):
             del sys.path[0]  # ipykernel puts the working folder back (InteractiveShellApp.init_path)
         sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
-        from ipykernel import kernelapp
+        from ipykernel import kernelapp  # preloaded; imported here, in the forked kernel, after its env
 
         kernelapp.launch_new_instance()
         code = 0
@@ -138,9 +142,6 @@ def _become_kernel(request: dict, go: int) -> None:  # the forked child; never r
 def _exit_as_python_does(code: int) -> None:
     """End the forked kernel as a Python process ends: wait for its threads (a kernel whose loop
     was stopped by `exit()` still answers on them, as a fresh kernel does), run atexit."""
-    import atexit
-    import threading
-
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join()
@@ -150,8 +151,6 @@ def _exit_as_python_does(code: int) -> None:
 
 def _from_outside(connection: socket.socket) -> bool:
     """Whether the peer is outside the sandbox: its pid, seen from here, is 0."""
-    import struct
-
     credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     return struct.unpack("3i", credentials)[0] == 0
 
@@ -162,9 +161,6 @@ def serve(fd: int, alive: int, ready: int) -> None:
     and handed down: fork a kernel, or clean the sandbox. When the pipe `alive` ends (the
     grader has gone, killed or not), so does the server, and with it, as the init of its pid
     namespace, every process of its sandbox."""
-    import importlib
-    import select
-
     if os.getpid() != 1:
         raise SystemExit("the fork server runs only as the sandbox's init (it ends every other process)")
     _set_dumpable(0)

@@ -12,6 +12,9 @@ The export shares the kernel with the learner's code, which could have patched w
 checks the manifest against the files (submission.py, export_files.py) and a model's settings
 against its weights (saved_model.py). All a patched export can do is write other values, which
 the learner could have set as variables anyway.
+
+Each function that runs in the kernel is sent as its source (inspect.getsource), so it imports
+what it uses inside itself: the kernel has none of this module's imports.
 """
 
 from __future__ import annotations
