@@ -1,5 +1,5 @@
-"""The `keras-course` command: start, list, check, grade, demo, nbgrader, plus data, stubs and
-worker (a Dask worker for `grade --scheduler`).
+"""The `keras-course` command: start, list, check, grade, demo, nbgrader, classroom (a GitHub
+Classroom template), plus data, stubs and worker (a Dask worker for `grade --scheduler`).
 
 Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
 pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
