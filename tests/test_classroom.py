@@ -166,13 +166,15 @@ def test_a_point_value_that_is_not_whole_is_refused_in_one_line_naming_course_to
     out = capsys.readouterr()
     assert out.err == f"keras-course: error: {message}\n"
     assert not (tmp_path / "template").exists()  # refused before anything is written
-    # an assignment without darts is made all the same
-    assert (
-        cli.main(
-            ["classroom", str(tmp_path / "t2"), "--wheel", str(wheel), "--assignment", "introducing_keras"]
-        )
-        == 0
-    )
+    without_darts = ["--wheel", str(wheel), "--assignment", "introducing_keras"]
+    assert cli.main(["classroom", str(tmp_path / "t2"), *without_darts]) == 0  # made all the same
+    # check --github refuses it too, before any kernel starts and before writing the step's output
+    monkeypatch.setattr(cli, "load_course", lambda: halves)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output"))
+    capsys.readouterr()
+    assert cli.main(["check", str(SOLUTIONS / "darts.ipynb"), "--exercise", "darts", "--github"]) == 2
+    assert capsys.readouterr().err == f"keras-course: error: {message}\n"
+    assert not (tmp_path / "output").exists()
 
 
 def test_the_classroom_command_writes_a_template_and_keeps_a_notebook_that_is_there(tmp_path, capsys):
