@@ -1,5 +1,5 @@
-"""The `keras-course` command: start, list, check, grade, demo, nbgrader, plus data, stubs and
-worker (a Dask worker for `grade --scheduler`).
+"""The `keras-course` command: start, list, check, grade, demo, nbgrader, classroom (a GitHub
+Classroom template), plus data, stubs and worker (a Dask worker for `grade --scheduler`).
 
 Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
 pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
@@ -23,6 +23,8 @@ from keras_course.course.errors import CourseError
 from keras_course.course.roster import Learner
 from keras_course.grade.layouts import Found, find_submissions
 from keras_course.grade.settings import Settings
+from keras_course.report.github import NOTE as GITHUB_NOTE
+from keras_course.report.github import step_files, whole_points, write_step_outputs
 from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
@@ -65,6 +67,17 @@ def settings_of(args: argparse.Namespace, course: Course, command: str) -> Setti
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    result = check_for_github(args) if args.github else check_result(args)
+    if args.json:
+        print(to_json([result]))
+    else:
+        print(checklist(result, color=sys.stdout.isatty(), note=GITHUB_NOTE if args.github else None))
+    if args.github:  # the step's result is written: the reporter, not this step, fails the run
+        return 0
+    return 0 if result.passed_here else 1
+
+
+def check_result(args: argparse.Namespace) -> Result:
     from keras_course.grade.grading import exercise_of, grade_notebook  # lazy: per command (start-up)
     from keras_course.run.notebook_file import read_submission  # lazy: per command (start-up)
     from keras_course.run.sandbox import isolation  # lazy: per command (start-up)
@@ -74,12 +87,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
     settings = settings_of(args, load_course(), "check")
     isolation(settings.sandbox)  # "required" where the sandbox cannot run: one line, before any kernel starts
-    result = grade_notebook(notebook, exercise_id, "", settings, here=True)
-    if args.json:
-        print(to_json([result]))
-    else:
-        print(checklist(result, color=sys.stdout.isatty()))
-    return 0 if result.passed_here else 1
+    return grade_notebook(notebook, exercise_id, "", settings, here=True)
+
+
+def check_for_github(args: argparse.Namespace) -> Result:
+    """check --github: the result, written as the step's output for GitHub Classroom's reporter.
+    A notebook that cannot be checked (missing, not a notebook) is an error result of no points,
+    so that the workflow's other exercises are graded and the reporter counts this one."""
+    from keras_course.course.data import heldout_available  # lazy: per command (start-up)
+    from keras_course.grade.grading import error_result  # lazy: per command (start-up)
+
+    if args.exercise is None:
+        raise CourseError("--github needs --exercise: the step's result is the exercise's")
+    exercise = load_course().exercise(args.exercise)
+    whole_points(exercise)  # refused before any kernel starts, as a missing GITHUB_OUTPUT is
+    step_files()
+    try:
+        result = check_result(args)
+    except CourseError as exc:
+        result = error_result("", exercise.id, str(exc))
+        for check in result.checks:  # as the grader has them: pending where no held-out data is
+            check.pending = check.name in exercise.hidden and not heldout_available()
+    write_step_outputs(result, exercise)
+    return result
 
 
 def write_reports(
@@ -246,6 +276,16 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classroom(args: argparse.Namespace) -> int:
+    from keras_course.author.classroom import write_template  # lazy: per command (start-up)
+
+    folder = Path(args.folder)
+    for path in write_template(folder, args.assignment, args.wheel, args.scoring):
+        print(f"wrote {path}")
+    print(f"Next: push {folder} to a template repository on GitHub and make it an assignment's starter code.")
+    return 0
+
+
 def cmd_stubs(args: argparse.Namespace) -> int:
     from keras_course.author.stubs import write_stubs  # lazy: per command (start-up)
 
@@ -279,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, default=None, help="seconds for the notebook")
     check.add_argument("--memory", type=float, default=None, help="MB for the notebook's processes")
     check.add_argument("--sandbox", choices=SANDBOX_MODES, help="Linux sandbox (default: course.toml, auto)")
+    check.add_argument(
+        "--github",
+        action="store_true",
+        help="in a GitHub Actions step (GitHub Classroom): write the result, a test per check, as the "
+        "step's output `result` and the checklist to its summary; needs --exercise; exit 0 once written",
+    )
     check.set_defaults(func=cmd_check)
 
     def report_options(p: argparse.ArgumentParser) -> None:
@@ -354,6 +400,27 @@ def build_parser() -> argparse.ArgumentParser:
     nbgrader = sub.add_parser("nbgrader", help="write an nbgrader course directory for every assignment")
     nbgrader.add_argument("folder")
     nbgrader.set_defaults(func=cmd_nbgrader)
+
+    classroom = sub.add_parser(
+        "classroom",
+        help="write a GitHub Classroom template repository with its autograding workflow",
+        description="Write into FOLDER the exercises' notebooks (one already there is kept), their "
+        "data files, the learner package and .github/workflows/classroom.yml, which grades each "
+        "notebook on every push and reports the points to GitHub Classroom.",
+    )
+    classroom.add_argument("folder")
+    classroom.add_argument(
+        "--assignment", help="grade only this assignment's exercises (course.toml [assignments])"
+    )
+    classroom.add_argument("--wheel", help="the learner package to install (default: dist/ of `make dist`)")
+    classroom.add_argument(
+        "--scoring",
+        choices=("checks", "notebook"),
+        default="checks",
+        help="checks: credit check by check (default); notebook: the stock command grader, each "
+        "exercise's points all or nothing",
+    )
+    classroom.set_defaults(func=cmd_classroom)
 
     sub.add_parser("stubs", help="regenerate exercises/ from solutions/").set_defaults(func=cmd_stubs)
     return parser

@@ -7,6 +7,9 @@ One folder may mix these layouts:
   `submitted/<learner>/<assignment>/`); the folder's name is the learner's id;
 - Canvas's "Download Submissions": every file at the top, named
   `<name>_[LATE_]<user id>_<attachment id>_<file name>`; the id is Canvas's user id;
+- GitHub Classroom's repositories as `gh classroom clone student-repos` clones them:
+  `<assignment slug>-submissions/<assignment slug>-<login>/`; the id is the learner's GitHub
+  login (a group assignment's: the team's name);
 - Moodle's "Download all submissions": a folder per learner,
   `<Full Name>_<participant id>_assignsubmission_file_/`, or, with "download submissions in
   folders" off, files named `<Full Name>_<participant id>_assignsubmission_file_<file name>`
@@ -52,6 +55,9 @@ MOODLE_FILE = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plug
 # "darts-1" for a resubmitted file; and Google Drive's "Copy of darts" at the start.
 NAME_CHANGES = (re.compile(r"[-_ ]copy\s*\d*$"), re.compile(r"\s*\(\d+\)$"), re.compile(r"-\d+$"))
 COPY_OF = re.compile(r"^copy of\s+")
+# GitHub Classroom: github/gh-classroom, cmd/gh-classroom/clone/student-repos (clones each learner's
+# repository, named "<assignment slug>-<login>" by Classroom, into "<assignment slug>-submissions/").
+CLASSROOM_FOLDER = "-submissions"
 EXPECTED = {"timestamp.txt"}  # nbgrader's, beside each submitted assignment
 NOT_IN_A_FOLDER = (
     "not in a learner's folder, and not named as Canvas or Moodle name what they collect: "
@@ -180,8 +186,7 @@ class Sorting:
     def entry(self, entry: Path) -> None:
         """An entry at the top: a learner's folder, or a file an LMS named."""
         if os.path.isdir(entry):  # a link to a folder too: it is the learner's, and skipped
-            moodle = MOODLE_FOLDER.fullmatch(entry.name)
-            learner, name = (moodle["id"], moodle["name"]) if moodle else (entry.name, entry.name)
+            learner, name = self.learner_of_folder(entry.name)
             self.found.names.setdefault(learner, name)
             for path in [entry] if entry.is_symlink() else files_below(entry):
                 self.take(path, learner, name)
@@ -192,6 +197,17 @@ class Sorting:
             self.take(entry, lms["id"], lms.groupdict().get("name") or lms["id"], lms["file"])
         else:
             self.stray(entry)
+
+    def learner_of_folder(self, folder: str) -> tuple[str, str]:
+        """The id and name of a learner's folder: Moodle's participant, GitHub Classroom's login
+        (a repository in the folder that gh's clone makes), else the folder's own name."""
+        moodle = MOODLE_FOLDER.fullmatch(folder)
+        if moodle:
+            return moodle["id"], moodle["name"]
+        slug = self.found.folder.name.removesuffix(CLASSROOM_FOLDER)
+        if slug != self.found.folder.name and folder.startswith(f"{slug}-") and len(folder) > len(slug) + 1:
+            return folder[len(slug) + 1 :], folder[len(slug) + 1 :]
+        return folder, folder
 
     def stray(self, entry: Path) -> None:
         """A file at the top that no LMS named: expected, or not in a learner's folder."""
