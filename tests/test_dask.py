@@ -1,9 +1,9 @@
-"""Grading on Dask (grade/dask_executor.py), on a LocalCluster of two worker processes with one
-slot each, set up as `keras-course worker` sets them up, and the scheduler allowing one failure.
-
-The notebooks are cheap (no Keras): counting_parameters with hidden_layer_params set (20 scores
-2 points). Those of the failure tests run without the sandbox: they wait for a gate file of the
-test, and one finds and kills its Dask worker process, which a sandboxed kernel cannot see.
+"""Grading on Dask (grade/dask_executor.py, grade/dask_worker.py), on a LocalCluster of two worker
+processes with one slot each, set up as `keras-course worker` sets them up, and the scheduler
+allowing one failure. The notebooks are cheap (no Keras): counting_parameters with
+hidden_layer_params set (20 scores 2 points). Those of the failure tests run without the
+sandbox: they wait for a gate file of the test, and one finds and kills its Dask worker process,
+which a sandboxed kernel cannot see.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pytest
 from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import DATASETS_ENV, ROOT
-from keras_course.grade import dask_executor
+from keras_course.grade import dask_executor, dask_worker
 from keras_course.grade.batch import grade_folder
 from keras_course.grade.jobs import Recorder
 from keras_course.grade.layouts import Job, find_submissions
@@ -44,14 +44,14 @@ WAIT = 120  # seconds at most for anything the tests wait for
 def cluster():
     before = dict(os.environ)
     config = {
-        **dask_executor.NANNY_CONFIG,
+        **dask_worker.NANNY_CONFIG,
         "distributed.scheduler.allowed-failures": 1,
         # LocalCluster closes a nanny whose worker is not back this soon after it died (15 s)
         "distributed.deploy.lost-worker-timeout": f"{WAIT}s",
     }
     with dask.config.set(config):
         local = distributed.LocalCluster(
-            n_workers=2, processes=True, dashboard_address=None, **dask_executor.worker_options(1)
+            n_workers=2, processes=True, dashboard_address=None, **dask_worker.worker_options(1)
         )
         yield local
         local.close()
@@ -290,14 +290,14 @@ def test_a_notebook_the_client_cannot_send_is_that_notebooks_grader_error(client
 
 def test_a_worker_with_another_course_says_so(tmp_path):
     """The task compares the course's digest before it grades: another course is an error."""
-    answer = dask_executor.grade_task(
+    answer = dask_worker.grade_task(
         notebook("hidden_layer_params = 20").encode(),
         str(tmp_path / "ann" / "counting_parameters.ipynb"),
         "counting_parameters",
         "ann",
         Settings(),
         "0" * 64,
-        dask_executor.DataFiles("0" * 64, {}),
+        dask_worker.DataFiles("0" * 64, {}),
     )
 
     assert answer == {"error": answer["error"]}
@@ -323,7 +323,7 @@ def test_a_worker_keeps_its_files_in_a_folder_of_its_own_and_removes_it_when_it_
         (folder,) = local.glob("dask-scratch-space/keras-course-worker-*")
         status = folder.lstat()
         assert (status.st_mode & 0o7777, status.st_uid) == (0o700, os.geteuid())
-        theirs = client.run(lambda: str(dask_executor.worker_folder()))
+        theirs = client.run(lambda: str(dask_worker.worker_folder()))
         assert {oct(Path(f).lstat().st_mode & 0o7777) for f in theirs.values()} == {"0o700"}
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -343,10 +343,10 @@ def test_a_worker_refuses_a_folder_it_does_not_own_alone(tmp_path, monkeypatch, 
     """Its folder's name is known beforehand (it is the nanny's): one made first by another local
     user, a link (even to a folder of its own), or one that others may enter, is refused in one
     line, and nothing in it is read, ended or removed."""
-    monkeypatch.setattr(dask_executor, "WORKER", {})
+    monkeypatch.setattr(dask_worker, "WORKER", {})
     monkeypatch.delenv(process_tree.BATCH_ENV, raising=False)  # dask_setup sets it
     worker = a_worker(tmp_path)
-    folder = dask_executor.nanny_folder(worker)
+    folder = dask_worker.nanny_folder(worker)
     mine = tmp_path / "mine"
     mine.mkdir(mode=0o700)
     if taken == "a link":
@@ -362,7 +362,7 @@ def test_a_worker_refuses_a_folder_it_does_not_own_alone(tmp_path, monkeypatch, 
     planted.write_text("{}")
 
     with pytest.raises(CourseError) as refused:
-        dask_executor.dask_setup(worker)
+        dask_worker.dask_setup(worker)
 
     why = {
         "another user's": "owned by the user 65534",
@@ -371,27 +371,27 @@ def test_a_worker_refuses_a_folder_it_does_not_own_alone(tmp_path, monkeypatch, 
     }
     assert str(refused.value).startswith(f"{folder}: {why[taken]}")
     assert "\n" not in str(refused.value)
-    assert planted.read_text() == "{}" and dask_executor.WORKER == {}
+    assert planted.read_text() == "{}" and dask_worker.WORKER == {}
 
 
 def test_a_worker_ends_what_a_killed_one_left_and_starts_afresh(tmp_path, monkeypatch):
     """The nanny's next worker process finds the killed one's folder (its own, 0700): it ends
     what is left there, makes the folder again, and removes it when it ends."""
-    monkeypatch.setattr(dask_executor, "WORKER", {})
+    monkeypatch.setattr(dask_worker, "WORKER", {})
     monkeypatch.delenv(process_tree.BATCH_ENV, raising=False)  # dask_setup sets it
     worker = a_worker(tmp_path)
     ended = []
-    monkeypatch.setattr(dask_executor, "end_leftovers", ended.append)
-    dask_executor.dask_setup(worker)
-    folder = dask_executor.worker_folder()
+    monkeypatch.setattr(dask_worker, "end_leftovers", ended.append)
+    dask_worker.dask_setup(worker)
+    folder = dask_worker.worker_folder()
     (folder / "spool").mkdir()
     (folder / "spool" / "left.ipynb").write_text("{}")
 
-    dask_executor.dask_setup(worker)  # the next worker process of the same nanny
+    dask_worker.dask_setup(worker)  # the next worker process of the same nanny
 
-    assert ended == [folder] and dask_executor.worker_folder() == folder
+    assert ended == [folder] and dask_worker.worker_folder() == folder
     assert list(folder.iterdir()) == [] and folder.lstat().st_mode & 0o7777 == 0o700
-    dask_executor.dask_teardown(worker)
+    dask_worker.dask_teardown(worker)
     assert not folder.exists()
 
 

@@ -228,7 +228,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CourseError("worker: give the scheduler's address or --scheduler-file, one of the two")
     if args.slots < 1:
         raise CourseError(f"worker: --slots {args.slots}: give 1 or more")
-    from keras_course.grade.dask_executor import run_worker  # lazy: per command (start-up)
+    from keras_course.grade.dask_worker import run_worker  # lazy: per command (start-up)
 
     run_worker(args.address, args.slots, args.scheduler_file, args.local_directory)
     return 0

@@ -10,7 +10,7 @@ datasets/ and the exercise stubs in exercises/, copied from the repository by th
 (pyproject.toml [tool.setuptools.package-data] lists them). It has no solutions/, no held-out
 data and no tests/: what needs them says so in one line (instructor_only).
 
-A Dask worker grades with the data files its client sent (grade/dask_executor.py): DATASETS_ENV
+A Dask worker grades with the data files its client sent (grade/dask_worker.py): DATASETS_ENV
 names that folder, laid out as datasets/ (with heldout/).
 """
 

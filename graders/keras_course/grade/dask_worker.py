@@ -1,13 +1,10 @@
-"""Grade a batch on a Dask cluster (`keras-course grade DIR --scheduler ...`, `keras-course worker`).
+"""The worker's side of grading on Dask (`keras-course worker`): the grading task, the course's
+data in the worker's private folder, the warm slots, and the plugin that sets up and cleans up
+each worker process. The client's side (dask_executor.py) submits the tasks.
 
-The client (run_jobs_on_dask) submits one task per (learner, exercise): the notebook's bytes,
-read as a real file (run/real_files.py; one that is no longer is an error result, not sent),
-its path on the client, the exercise id, the learner and the grading settings. The task
-(grade_task) writes the notebook into the worker's spool folder and grades it with the same
-function the local pool uses, jobs.grade_job; it returns the result as data and never raises
-for a learner's error. Only the client writes the result store, once per (learner, exercise),
-so a task that ran twice (a worker died under it) counts once.
-
+- The task (grade_task) writes the notebook into the worker's spool folder and grades it with
+  the same function the local pool uses, jobs.grade_job; it returns the result as data and
+  never raises for a learner's error.
 - Data: the course's data files (the learner files, the held-out set, the banknotes as
   downloaded) are one task's result that every grading task depends on, so that each worker
   fetches them once per batch (scattered data would be lost with the worker that holds it; a
@@ -19,21 +16,18 @@ so a task that ran twice (a worker died under it) counts once.
   removed when it ends (private_folder.py); a worker whose folder is taken by another user, a
   link, or open to others, refuses to start.
 - Course: a worker whose course.toml or graders differ from the client's gives an error result
-  that says so, not grades from another course; it is the grader's failure, as is any task that
-  raised (grading.grader_failed), and --resume grades those notebooks again.
+  that says so, not grades from another course.
 - Workers: `keras-course worker` starts a Dask nanny and worker (worker_options) with N threads
   and N "slots", a resource each task takes one of: a worker runs N notebooks at once, and
   grading tasks go only to workers started this way (a plain `dask worker` has no slots).
   Dask's memory monitor is off (memory_limit=0): it sees the worker, not the kernels; each
   kernel's memory limit is the grader's (cgroup, watchdog). The nanny's OMP_NUM_THREADS=1 and
   the like are not set (NANNY_CONFIG): the grading processes get the worker's own environment,
-  and each kernel's environment is built explicitly (environment.kernel_environment) as in the local
-  pool.
+  and each kernel's environment is built explicitly (environment.kernel_environment) as in the
+  local pool.
 - Failures: a worker killed mid-notebook leaves its grading process and kernel behind; the
   nanny starts a new worker process, whose set-up (dask_setup, in the plugin WorkerSetUp) ends
-  them, found by the spool folder their notebook is in. The scheduler runs the task again
-  elsewhere; a notebook whose grading killed a worker more often than the scheduler allows
-  (KilledWorker) is one error result, and the batch goes on.
+  them, found by the spool folder their notebook is in.
 """
 
 from __future__ import annotations
@@ -55,21 +49,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from keras_course.course import data
 from keras_course.course.config import load_course
 from keras_course.course.errors import CourseError
-from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
+from keras_course.course.paths import COURSE_TOML, DATASETS_ENV
 from keras_course.grade.grader_code import code_digest
-from keras_course.grade.grading import error_result, grader_failed
-from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
+from keras_course.grade.jobs import close_slots, grade_job
 from keras_course.grade.layouts import Job
 from keras_course.grade.private_folder import fresh_private_folder
 from keras_course.grade.settings import Settings
 from keras_course.grade.slots import WarmSlots
-from keras_course.report.results import Result
 from keras_course.run import process_tree
 from keras_course.run.cleanup import remove_tree
-from keras_course.run.notebook_file import notebook_bytes
 from keras_course.run.sandbox import isolation
 
 try:  # the extra keras-course[dask]; where it is missing, require_dask says what to install
@@ -103,26 +93,6 @@ def course_digest(exercise_id: str) -> str:
     limits apply on the worker) and the code that makes them (grader_code.py)."""
     toml = COURSE_TOML.read_bytes() if COURSE_TOML.is_file() else b""
     return hashlib.sha256(toml + b"\0" + code_digest(exercise_id).encode()).hexdigest()
-
-
-def data_files() -> DataFiles:
-    """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
-    and the banknotes as downloaded (mirror/), which a worker then need not download."""
-
-    files = {}
-    for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
-        if path.is_file():
-            files[f"datasets/{path.relative_to(DATASETS).as_posix()}"] = path.read_bytes()
-    try:
-        data.fetch_banknotes()  # cached after the first time
-        raw = data.CACHE / "datasets" / data.BANKNOTES_FILE
-        files[f"mirror/{data.BANKNOTES_FILE}"] = raw.read_bytes()
-    except (CourseError, OSError):
-        pass  # not at hand here: each worker fetches them as the local pool would
-    digest = hashlib.sha256()
-    for name, content in sorted(files.items()):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return DataFiles(digest.hexdigest(), files)
 
 
 def worker_folder() -> Path:
@@ -357,85 +327,3 @@ def refused(exc: BaseException | None) -> CourseError | None:
     while exc is not None and not isinstance(exc, CourseError):
         exc = exc.__cause__
     return exc
-
-
-def connect(scheduler: str) -> object:
-    """A Dask client of the scheduler at this address, or named in this scheduler file."""
-    require_dask()
-    from distributed import Client  # lazy: Dask is an optional dependency
-
-    try:
-        if "://" in scheduler or not Path(scheduler).is_file():
-            return Client(scheduler, timeout="30s")
-        return Client(scheduler_file=scheduler, timeout="30s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise CourseError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
-
-
-def run_jobs_on_dask(
-    jobs: list[Job], settings: Settings, recorder: Recorder, *, scheduler: str
-) -> list[Result]:
-    """Grade the jobs on the cluster at scheduler; record each result as it comes, once per
-    (learner, exercise). When stopped, cancel what is left, keep what is recorded, and raise."""
-    from distributed import as_completed  # lazy: Dask is an optional dependency
-
-    if not jobs:
-        return recorder.done
-    client = connect(scheduler)
-    try:
-        with stopping_on_signals():
-            files = data_files()  # a task's result, not scattered: lost with a worker, it is made again
-            key = f"keras-course-data-{files.digest}"
-            data = client.submit(same, files, key=key, resources={SLOTS: 1}, pure=False)
-            futures, digests = {}, {}
-            for job in jobs:
-                try:
-                    future, digests[job] = submit(client, job, settings, data)
-                    futures[future] = job
-                except (CourseError, OSError) as exc:  # not sent: told, and graded again by --resume
-                    recorder.record(unsent(job, exc), "")
-            # as_completed waits on the loop of the client it is given, by default the process's
-            # default client, which need not be this one (dask/distributed#4357): a future whose
-            # event was first waited on there then fails with "bound to a different event loop".
-            for future in as_completed(futures, loop=client.loop):  # each future once, however often it ran
-                recorder.record(task_result(future, futures[future]), digests[futures[future]])
-    finally:
-        client.close()
-    return recorder.done
-
-
-def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[object, str]:
-    """The grading task of one job on the cluster, and the sha256 of the notebook it grades, read
-    as a real file (run/real_files.py): CourseError where it is no longer one, OSError where it
-    cannot be read."""
-    notebook = notebook_bytes(job.notebook)
-    course = course_digest(job.exercise)
-    args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
-    future = client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)  # type: ignore[attr-defined]
-    return future, hashlib.sha256(notebook).hexdigest()
-
-
-def unsent(job: Job, exc: CourseError | OSError) -> Result:
-    """The result of a notebook the client could not send: the learner's error where it is no
-    longer a real file (submit), the grader's failure where it could not be read (gone, say)."""
-
-    if isinstance(exc, CourseError):
-        return error_result(job.learner, job.exercise, str(exc))
-    return grader_failed(job.learner, job.exercise, f"{job.notebook}: {exc.strerror or exc}")
-
-
-def task_result(future: object, job: Job) -> Result:
-    """The result of a job's task: the learner's error where the notebook ended its worker each
-    time it was tried; the grader's failure where the task raised or the worker could not grade."""
-    from distributed import KilledWorker  # lazy: Dask is an optional dependency
-
-    try:
-        answer = future.result()  # type: ignore[attr-defined]
-        if "result" in answer:
-            return Result.from_dict(answer["result"])
-        return grader_failed(job.learner, job.exercise, str(answer["error"]))
-    except KilledWorker:
-        why = "its grading ended the Dask worker that ran it, each time it was tried"
-        return error_result(job.learner, job.exercise, why)
-    except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
-        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")

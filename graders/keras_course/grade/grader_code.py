@@ -1,6 +1,6 @@
 """The digest of the code that makes an exercise's verdicts, so that a verdict made by other code
 is never taken for one made by today's: a stored result is kept by `--resume` (result_store.py),
-and a Dask worker grades for its client (dask_executor.py), only while it is the same.
+and a Dask worker grades for its client (dask_worker.py), only while it is the same.
 
 It covers the exercise's grader (graders/test_<id>.py), graders/conftest.py, and the modules of
 keras_course that the graders run: plugin.py, checks/ and artifacts/. The exercise's settings

@@ -1,4 +1,4 @@
-"""The job unit of a batch, which the local pool (batch.py) and Dask's workers (dask_executor.py)
+"""The job unit of a batch, which the local pool (batch.py) and Dask's workers (dask_worker.py)
 share: one notebook graded whatever it does (grade_job), each result recorded as it comes
 (Recorder), the slots closed without losing a result (close_slots), and SIGTERM turned into
 Stopped while a batch grades.

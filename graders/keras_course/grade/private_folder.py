@@ -1,7 +1,7 @@
 """A folder that only this user can enter, made afresh: the Dask worker's spool and data.
 
 A Dask worker keeps the notebooks it grades and the course's data files, the held-out sets
-too, in a folder named after its nanny (dask_executor.dask_setup), so that a worker process the
+too, in a folder named after its nanny (dask_worker.dask_setup), so that a worker process the
 nanny starts again after a crash finds what the killed one left, and ends it. A name known
 beforehand can be taken first: a local user who made that folder would own it, and could read
 or swap the notebooks and the held-out data in it. So before anything in it is used, ended or
