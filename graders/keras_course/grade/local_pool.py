@@ -1,7 +1,7 @@
-"""The local pool: a batch's notebooks graded on this machine, a few at a time, each in a
-grading process of its own (grading.py), the warm slots giving their kernels a fast start
-(slots.py). Dask's executor (dask_executor.py, with dask_worker.py) is the other way to run a batch's jobs; both
-take the jobs, the settings and the recorder, and return what was recorded.
+"""The local pool: a batch's notebooks graded on this machine, a few at a time, each in a grading
+process of its own (grading.py), the warm slots giving their kernels a fast start (slots.py).
+Dask's executor (dask_executor.py, with dask_worker.py) is the other way to run a batch's jobs;
+both take the jobs, the settings and the recorder, and return what was recorded.
 """
 
 from __future__ import annotations
