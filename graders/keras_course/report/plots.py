@@ -64,7 +64,9 @@ def pairplot(
             height=1.7, corner=True, plot_kws={"s": 9, "alpha": 0.6, "linewidth": 0},
         )  # fmt: skip
         try:
-            sns.move_legend(grid, "upper right", bbox_to_anchor=(0.85, 0.85), title="class")  # the empty corner
+            sns.move_legend(
+                grid, "upper right", bbox_to_anchor=(0.85, 0.85), title="class"
+            )  # the empty corner
             grid.figure.subplots_adjust(top=0.94)
             grid.figure.suptitle(title)
             counts = ", ".join(f"{int(np.sum(classes == c))} {labels[c]}" for c in sorted(labels))
