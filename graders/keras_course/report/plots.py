@@ -64,9 +64,8 @@ def pairplot(
             height=1.7, corner=True, plot_kws={"s": 9, "alpha": 0.6, "linewidth": 0},
         )  # fmt: skip
         try:
-            sns.move_legend(
-                grid, "upper right", bbox_to_anchor=(0.85, 0.85), title="class"
-            )  # the empty corner
+            # the legend into the corner that corner=True leaves empty
+            sns.move_legend(grid, "upper right", bbox_to_anchor=(0.85, 0.85), title="class")
             grid.figure.subplots_adjust(top=0.94)
             grid.figure.suptitle(title)
             counts = ", ".join(f"{int(np.sum(classes == c))} {labels[c]}" for c in sorted(labels))
@@ -110,24 +109,32 @@ def regions_plot(
     from matplotlib.colors import ListedColormap  # lazy: see report/canvas.py
 
     palette = colours(len(names))
-    with drawing(5.8, 6.4) as canvas:
+    with drawing(5.8, 6.4 if heldout is None else 6.9) as canvas:
         ax = canvas.subplots()
         ax.imshow(
             classes, origin="lower", extent=(-1, 1, -1, 1), cmap=ListedColormap(palette), alpha=LIGHT,
             vmin=-0.5, vmax=len(names) - 0.5, interpolation="nearest",
         )  # fmt: skip
-        for code, name in enumerate(names):
-            mine = codes == code
-            ax.scatter(*throws[mine].T, s=14, color=palette[code], marker=MARKERS[code % len(MARKERS)],
-                       edgecolor="white", linewidth=0.4, label=name)  # fmt: skip
-            if heldout is not None:
-                ax.scatter(*heldout[0][heldout[1] == code].T, s=22, color=palette[code], marker="x")
+        _throws(ax, throws, codes, names, palette)
+        if heldout is not None:
+            _throws(ax, *heldout, [f"{name}, held out" for name in names], palette, marker="x")
         ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="xCoord", ylabel="yCoord", aspect="equal")
         also = "\nand the held-out throws (×)" if heldout is not None else ""
         ax.set_title(f"Your model's regions, with the {len(codes)} throws of darts.csv{also}")
         canvas.legend(title="competitor", loc="outside lower center", ncols=len(names), frameon=False)
         alt = _regions_alt(classes, codes, predicted, names, heldout is not None)
         return finished(canvas, "Your model's decision regions", alt)
+
+
+def _throws(
+    ax, throws: np.ndarray, codes: np.ndarray, names: list[str], palette: list, marker: str = ""
+) -> None:
+    """Each competitor's throws in its colour, and its shape (or marker for all)."""
+    for code, name in enumerate(names):
+        outline = {"marker": marker, "linewidth": 1.2} if marker else {
+            "marker": MARKERS[code % len(MARKERS)], "edgecolor": "white", "linewidth": 0.4,
+        }  # fmt: skip
+        ax.scatter(*throws[codes == code].T, s=14, color=palette[code], label=name, **outline)
 
 
 def _regions_alt(
@@ -171,12 +178,14 @@ def training_curve(epochs: np.ndarray, curves: dict[str, np.ndarray]) -> Figure:
             if f"val_{key}" in curves:
                 ax.plot(epochs, curves[f"val_{key}"], color=validation, linestyle="--", label="validation")
             _log_scale_if_wide(ax, curves[key])
-            ax.set(xlabel="epoch", ylabel=key, title=key)
+            _mark_not_finite(ax, epochs, curves[key])
+            ax.set(xlabel="epoch", ylabel=key, title=key, xlim=(1, max(epochs[-1], 2)))
             ax.legend()
         canvas.suptitle(CURVE_TITLE)
         shown = [k for k in keys if k in panels or k.removeprefix("val_") in panels]
         said = "; ".join(change(key, epochs, curves[key]) for key in shown)
-        alt = f"{CURVE_TITLE}, {len(epochs)} epochs drawn up to epoch {epochs[-1]}: {said}."
+        thinned = f" ({len(epochs)} of them drawn)" if len(epochs) < epochs[-1] else ""
+        alt = f"{CURVE_TITLE}, {epochs[-1]} epochs{thinned}: {said}."
         return finished(canvas, CURVE_TITLE, alt)
 
 
@@ -186,3 +195,12 @@ def _log_scale_if_wide(ax, values: np.ndarray) -> None:
     finite = values[np.isfinite(values)]
     if finite.size and finite.min() > 0 and finite.max() / finite.min() > 100:
         ax.set_yscale("log")
+
+
+def _mark_not_finite(ax, epochs: np.ndarray, values: np.ndarray) -> None:
+    """A grey band over the epochs whose value was NaN or infinite, which a line cannot show."""
+    missing = epochs[~np.isfinite(values)]
+    if missing.size:
+        ax.axvspan(
+            missing[0], max(missing[-1], missing[0] + 0.5), color="0.6", alpha=0.3, label="not a number"
+        )
