@@ -28,7 +28,7 @@ from keras_course.checks.feedback import CheckFailed
 from keras_course.course.config import load_course
 from keras_course.report.results import Result
 from keras_course.run.inside.check_client import CHECKS_ENV, ask
-from keras_course.run.inside.kernel_cells import MAX_ARRAY_BYTES, _export, seed_kernel
+from keras_course.run.inside.kernel_cells import HISTORY_LIMITS, MAX_ARRAY_BYTES, _export, seed_kernel
 from keras_course.run.outcome import RUN_FILE, CellError, failing_line
 
 _state: dict = {"cell_errors": [], "graded": {}}
@@ -116,7 +116,7 @@ def _fingerprint(folder: Path) -> str:
 def export_run(names: tuple[str, ...], namespace: dict, artifacts: Path, cell_errors: list[dict]) -> None:
     """Export the named variables of a run that happened in this process, with its cell errors,
     as plugin.exported_run reads them back."""
-    _export(list(names), str(artifacts), namespace, MAX_ARRAY_BYTES)
+    _export(list(names), str(artifacts), namespace, MAX_ARRAY_BYTES, HISTORY_LIMITS)
     (artifacts / RUN_FILE).write_text(json.dumps({"cell_errors": cell_errors}), encoding="utf-8")
 
 

@@ -3,7 +3,8 @@
 Both run inside the learner's kernel. The prelude seeds Python, NumPy and (when the notebook
 uses it) Keras. The export writes the variables the graders read as plain data: a Keras model
 as its settings in JSON (what Keras writes into a `.keras` file's config.json) and its weights
-as `.npy` files, other arrays as `.npy`, data frames column by column, and plain values in
+as `.npy` files, with the training history that model.fit recorded (`model.history.history`)
+as bounded JSON, other arrays as `.npy`, data frames column by column, and plain values in
 `manifest.json`. The checks then run in the grader's process on that data alone, which needs
 no parser of zip or HDF5 files (saved_model.py).
 
@@ -25,6 +26,12 @@ from pathlib import Path
 
 MANIFEST = "manifest.json"
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
+# A model's training history (what model.fit recorded, epoch by epoch): at most this many curves
+# (loss, each metric and their val_ twins) of at most this many points each (the course trains
+# 200 epochs at most; a longer history is evenly thinned).
+MAX_HISTORY_KEYS = 16
+MAX_HISTORY_EPOCHS = 1000
+HISTORY_LIMITS = (MAX_HISTORY_EPOCHS, MAX_HISTORY_KEYS)
 
 
 def seed_kernel(seed, with_keras=True, quiet=True):  # runs in the learner's kernel
@@ -55,8 +62,10 @@ def prelude_source(seed: int, uses_keras: bool) -> str:
     )
 
 
-def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's kernel
+def _export(names, outdir, namespace, max_array_bytes, history_limits):  # runs in the learner's kernel
+    import itertools
     import json
+    import math
     import os
     import sys
 
@@ -99,7 +108,40 @@ def _export(names, outdir, namespace, max_array_bytes):  # runs in the learner's
             [save_array(w, f"{name}__{i}_{j}.npy") for j, w in enumerate(layer.get_weights())]
             for i, layer in enumerate(layers)
         ]
-        return {"kind": "keras_model", "type": type(model).__name__, "config": config, "weights": weights}
+        entry = {"kind": "keras_model", "type": type(model).__name__, "config": config, "weights": weights}
+        try:
+            history = save_history(model, name)
+        except Exception:  # a history the export cannot write is left out, never the model
+            history = None
+        if history:
+            entry["history"] = history
+        return entry
+
+    def point(value):
+        value = float(value)
+        return value if math.isfinite(value) else None  # NaN and infinity are not JSON
+
+    def save_history(model, name):
+        # what model.fit recorded epoch by epoch (keras.callbacks.History), as bounded JSON: the
+        # first keys, each curve as long as the first, evenly thinned to at most max_epochs points
+        max_epochs, max_keys = history_limits
+        recorded = getattr(getattr(model, "history", None), "history", None)
+        if not isinstance(recorded, dict):
+            return None  # never trained
+        series = [
+            (str(key)[:60], values)
+            for key, values in itertools.islice(recorded.items(), max_keys)
+            if isinstance(values, (list, tuple))
+        ]
+        count = len(series[0][1]) if series else 0
+        if not count:
+            return None
+        picked = range(0, count, -(-count // max_epochs))
+        curves = {key: [point(values[i]) for i in picked] for key, values in series if len(values) == count}
+        text = json.dumps({"epochs": [i + 1 for i in picked], "curves": curves}, allow_nan=False)
+        with open(os.path.join(outdir, name + "__history.json"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return name + "__history.json"
 
     def describe(name, value):
         if keras is not None and isinstance(value, keras.Model):
@@ -143,5 +185,5 @@ def export_source(names: tuple[str, ...], outdir: Path) -> str:
     return (
         inspect.getsource(_export).replace("def _export(", "def _kc_export(", 1)
         + f"\n_kc_export({json.dumps(list(names))}, {json.dumps(str(outdir))}, globals(), "
-        + f"{MAX_ARRAY_BYTES})\ndel _kc_export\n"
+        + f"{MAX_ARRAY_BYTES}, {HISTORY_LIMITS})\ndel _kc_export\n"
     )
