@@ -53,10 +53,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from keras_course.course import data
 from keras_course.course.config import load_course
+from keras_course.course.data import DataFiles, data_files
 from keras_course.course.errors import CourseError
-from keras_course.course.paths import COURSE_TOML, DATASETS, DATASETS_ENV, HELDOUT
+from keras_course.course.paths import COURSE_TOML, DATASETS_ENV
 from keras_course.grade.grader_code import code_digest
 from keras_course.grade.grading import error_result, grader_failed
 from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
@@ -93,14 +93,6 @@ class Settings:
     sandbox: str | None = None
 
 
-@dataclass(frozen=True)
-class DataFiles:
-    """The course's data files, by path under a datasets/ folder, and their digest."""
-
-    digest: str
-    files: dict[str, bytes]
-
-
 def same(data: DataFiles) -> DataFiles:
     """The data files as a task's result: each worker gets them once, from a worker that has them."""
     return data
@@ -111,26 +103,6 @@ def course_digest(exercise_id: str) -> str:
     limits apply on the worker) and the code that makes them (grader_code.py)."""
     toml = COURSE_TOML.read_bytes() if COURSE_TOML.is_file() else b""
     return hashlib.sha256(toml + b"\0" + code_digest(exercise_id).encode()).hexdigest()
-
-
-def data_files() -> DataFiles:
-    """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
-    and the banknotes as downloaded (mirror/), which a worker then need not download."""
-
-    files = {}
-    for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
-        if path.is_file():
-            files[f"datasets/{path.relative_to(DATASETS).as_posix()}"] = path.read_bytes()
-    try:
-        data.fetch_banknotes()  # cached after the first time
-        raw = data.CACHE / "datasets" / data.BANKNOTES_FILE
-        files[f"mirror/{data.BANKNOTES_FILE}"] = raw.read_bytes()
-    except (CourseError, OSError):
-        pass  # not at hand here: each worker fetches them as the local pool would
-    digest = hashlib.sha256()
-    for name, content in sorted(files.items()):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return DataFiles(digest.hexdigest(), files)
 
 
 def worker_folder() -> Path:
