@@ -99,7 +99,7 @@ def run_notebook(
     kernels = workdir / "kernels"
     kernelspec(
         kernels,
-        mode="required" if isolation == "sandbox" else "off",
+        mode={"sandbox": "required", "user": "auto"}.get(isolation, "off"),
         processes=course.processes,
         memory_mb=memory,
         disk_mb=course.disk_mb,
