@@ -209,7 +209,8 @@ class DataFiles:
 
 def data_files() -> DataFiles:
     """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
-    and the banknotes as downloaded (mirror/), which a worker then need not download."""
+    and the banknotes as downloaded (mirror/), which a Dask worker, or Gradescope's autograder
+    (author/gradescope_zip.py), then need not download."""
 
     files = {}
     for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
