@@ -494,3 +494,37 @@ def test_the_containers_memory_is_its_cgroups_limit_else_the_machines(
     assert memory_mb(*cgroup_tree(tmp_path, own, files, v2)) == mb
     monkeypatch.setenv(MEMORY_ENV, "6144")
     assert memory_mb(*cgroup_tree(tmp_path / "other", own, files, v2)) == 6144
+
+
+def test_the_user_that_runs_learner_code_is_named_or_numbered_and_never_root(monkeypatch, request):
+    from keras_course.course.errors import CourseError
+    from keras_course.run.unprivileged import RUN_AS_ENV, RunAs, hand_over, run_as, user_to_run_as
+
+    for named, user in [
+        ("nobody", RunAs("nobody", 65534, 65534)),
+        ("61999:62000", RunAs("61999:62000", 61999, 62000)),
+    ]:
+        monkeypatch.setenv(RUN_AS_ENV, named)
+        assert user_to_run_as() == user == run_as()
+    for named, why in [
+        ("0", "that is root"),
+        ("61999:0", "that is root"),
+        ("no-such-user-here", "no such user"),
+    ]:
+        monkeypatch.setenv(RUN_AS_ENV, named)
+        with pytest.raises(CourseError, match=why):
+            user_to_run_as()
+        assert run_as() is None
+    monkeypatch.delenv(RUN_AS_ENV)
+    assert run_as() is None
+
+    closed = Path(tempfile.mkdtemp(prefix="kc-gs-"))  # in /tmp, which others may pass through
+    request.addfinalizer(lambda: shutil.rmtree(closed))
+    (closed / "run" / "box").mkdir(parents=True)
+    closed.chmod(0o700)
+    with pytest.raises(CourseError, match=f"^{closed}: the user 61999 that runs learner code cannot pass"):
+        hand_over(closed / "run", [closed / "run" / "box"], RunAs("61999", 61999, 61999))
+    closed.chmod(0o755)
+    hand_over(closed / "run", [closed / "run" / "box"], RunAs("61999", 61999, 61999))
+    assert stat.S_IMODE((closed / "run").stat().st_mode) == 0o711
+    assert (closed / "run" / "box").stat().st_uid == 61999

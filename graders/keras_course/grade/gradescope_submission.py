@@ -25,7 +25,9 @@ from keras_course.grade.layouts import Found, Job, find_in_one_folder
 from keras_course.report.results import Result
 from keras_course.run import container, sandbox, unprivileged
 
-GRADER_MB = 512  # what grading needs beside a notebook's limit: the grading process and this one
+# What grading needs beside a notebook's limit: this process, its grading processes' fork server
+# and one grading process (hello_nets here: 71, 85 and 85 MB resident), and room for the checks.
+GRADER_MB = 512
 NOTEBOOK_MARGIN = 60.0  # seconds past a notebook's time limit its grading may take: start, checks
 START_SECONDS = 60.0  # the autograder's own start and end
 SETTINGS = "the assignment's Settings, Autograder Settings"
