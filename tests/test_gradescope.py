@@ -225,6 +225,27 @@ def test_each_assignment_has_a_zip_with_the_two_scripts_at_its_root_the_wheel_an
         ]
 
 
+def test_a_wheel_that_is_not_there_is_told_in_one_line(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_course",
+            "gradescope",
+            str(tmp_path),
+            "--wheel",
+            str(tmp_path / "nope.whl"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert (out.returncode, out.stderr) == (
+        2,
+        f"keras-course: error: {tmp_path / 'nope.whl'}: no such wheel\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_setup_installs_the_wheel_with_pip_in_a_venv_makes_the_user_and_downloads_no_conda_or_browser(zips):
     """setup.sh is read, not run (it would install TensorFlow): what it installs and how; bash
     finds no syntax error in it nor in run_autograder."""

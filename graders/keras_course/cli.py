@@ -252,6 +252,9 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     for made in write_autograders(Path(args.folder), wheel, args.minutes):
         settings = f"memory at least {gigabytes(made.memory_mb)}, timeout {made.minutes} minutes"
         print(f"wrote {made.path} (Gradescope's Autograder Settings: {settings})")
+        if made.needed_minutes > made.minutes:
+            need = f"its notebooks may need {made.needed_minutes} minutes"
+            warn(f"{made.path}: {need}; those that do not fit are not graded: lower [limits] timeout")
     return 0
 
 

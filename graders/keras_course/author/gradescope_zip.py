@@ -45,11 +45,13 @@ WHEEL_LOCK = ROOT / ".cache" / "wheel-build.lock"  # one build at a time: setupt
 
 @dataclass(frozen=True)
 class Autograder:
-    """One zip written, and the Autograder Settings it needs on Gradescope."""
+    """One zip written, the Autograder Settings it needs on Gradescope, and the minutes its
+    notebooks may need (more than `minutes` where Gradescope allows less, or less was asked for)."""
 
     path: Path
     minutes: int
     memory_mb: float
+    needed_minutes: int
 
 
 def write_autograders(
@@ -58,14 +60,16 @@ def write_autograders(
     """A zip per assignment in folder, each with the wheel (built here when none is given) and
     the data; minutes is the timeout its Autograder Settings give (default: what the course's
     limits need)."""
-    instructor_only(HELDOUT, "an autograder, which needs the held-out data,")
+    instructor_only(HELDOUT, "keras-course gradescope")
     course = load_course()
+    data = data_files().files
+    if not any(name.startswith("mirror/") for name in data):
+        raise CourseError("the UCI banknotes are not at hand to put into the zips: run make data first")
+    if wheel is not None and not wheel.is_file():
+        raise CourseError(f"{wheel}: no such wheel")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kc-wheel-") as built:
         wheel = wheel or build_wheel(Path(built))
-        if not wheel.is_file():
-            raise CourseError(f"{wheel}: no such wheel")
-        data = data_files().files
         return [write_zip(folder, course, name, wheel, data, minutes) for name in course.assignments]
 
 
@@ -82,7 +86,7 @@ def write_zip(
         archive.write(wheel, wheel.name)
         for name, content in sorted(data.items()):
             archive.writestr(in_zip(name), content)
-    return Autograder(path, minutes, needed_memory_mb(course))
+    return Autograder(path, minutes, needed_memory_mb(course), need)
 
 
 def in_zip(name: str) -> str:
