@@ -4,15 +4,14 @@ Unzipped, the export is a folder (`assignment_<id>_export/`) that holds one fold
 submission, `submission_<id>/`, with the files handed in, and `submission_metadata.yml`, which
 maps each submission folder to its submitters (more than one for a group submission). Gradescope
 does not document this file; its shape here is the one public tools read (otter-grader's
-GradescopeParser, among others): Ruby symbols as keys,
+GradescopeParser, among others): Ruby symbols as keys, and for each submission its submitters
+(`:name`, `:sid`, `:email`), its time, its score and its results (tests/test_layouts.py has one):
 
-    submission_409194023:
+    submission_123456789:
       :submitters:
-      - :name: Jane Smith
-        :sid: '12345'
-        :email: jane@example.edu
+      - :name: Ann Lee
+        :sid: '4711'
       :created_at: 2026-04-26 17:34:00.861687000 Z
-      :score: 4.0
 
 A submitter's learner id is their SID (the student id of Gradescope's roster), else their email,
 else the folder's name.
