@@ -233,3 +233,99 @@ def test_links_pipes_and_hard_links_are_not_graded_and_each_is_told(tmp_path):
         "smithjane_12345_678901_darts.ipynb": link,
         "doejohn_23456_678902_darts.ipynb": "a named pipe (FIFO), not a file",
     }
+
+
+# Gradescope's "Export Submissions", in the shape public tools read (grade/gradescope_export.py):
+# Ruby symbols as keys, a group with two submitters, a numeric SID, a submission with none, and
+# the timestamps and results that the file also holds.
+GRADESCOPE_METADATA = """\
+submission_409194023:
+  :submitters:
+  - :name: Jane Smith
+    :sid: '12345'
+    :email: jane@example.edu
+  :created_at: 2026-04-26 17:34:00.861687000 Z
+  :score: 4.0
+  :results:
+    score: 4.0
+    output: |-
+      Total: 4/4
+submission_500000001:
+  :submitters:
+  - :name: Alice A
+    :sid: '111'
+    :email: alice@example.edu
+  - :name: Bob B
+    :email: bob@example.edu
+  :created_at: 2026-04-27 09:00:00.000000000 Z
+  :score: 2.0
+submission_600000002:
+  :submitters:
+  - :sid: 333
+  :score: 0.0
+submission_700000003:
+  :submitters: []
+"""
+
+
+def gradescope_export(folder: Path) -> Path:
+    """An unzipped export: assignment_<id>_export/ with a folder per submission."""
+    export = folder / "assignment_8046601_export"
+    notebook(export / "submission_409194023" / "hello_nets.ipynb")
+    (export / "submission_409194023" / "notes.txt").write_text("my notes")
+    notebook(export / "submission_500000001" / "Copy of hello_nets.ipynb")
+    notebook(export / "submission_500000001" / "work" / "Untitled.ipynb", "darts")
+    notebook(export / "submission_600000002" / "counting_parameters.ipynb")
+    notebook(export / "submission_700000003" / "build_as_shown.ipynb")
+    notebook(export / "submission_800000004" / "hello_nets.ipynb")  # a folder the metadata does not list
+    (export / "submission_metadata.yml").write_text(GRADESCOPE_METADATA)
+    return export
+
+
+@pytest.mark.parametrize("given", ["export", "the folder it was unzipped into"])
+def test_gradescope_export_maps_each_submission_to_its_submitters(tmp_path, given):
+    """The learner id is the SID, else the email, else the folder; a group's notebooks are each
+    member's; a folder the metadata does not list is a learner's folder, named as it is."""
+    export = gradescope_export(tmp_path)
+    found, jobs, skipped = found_in(export if given == "export" else tmp_path)
+    inside = "" if given == "export" else "assignment_8046601_export/"
+
+    assert jobs == {
+        ("12345", "hello_nets"): f"{inside}submission_409194023/hello_nets.ipynb",
+        ("111", "hello_nets"): f"{inside}submission_500000001/Copy of hello_nets.ipynb",
+        ("bob@example.edu", "hello_nets"): f"{inside}submission_500000001/Copy of hello_nets.ipynb",
+        ("111", "darts"): f"{inside}submission_500000001/work/Untitled.ipynb",
+        ("bob@example.edu", "darts"): f"{inside}submission_500000001/work/Untitled.ipynb",
+        ("333", "counting_parameters"): f"{inside}submission_600000002/counting_parameters.ipynb",
+        ("submission_700000003", "build_as_shown"): f"{inside}submission_700000003/build_as_shown.ipynb",
+        ("submission_800000004", "hello_nets"): f"{inside}submission_800000004/hello_nets.ipynb",
+    }
+    assert found.names == {
+        "12345": "Jane Smith",
+        "111": "Alice A",
+        "bob@example.edu": "Bob B",
+        "333": "333",
+        "submission_700000003": "submission_700000003",
+        "submission_800000004": "submission_800000004",
+    }
+    assert skipped == {f"{inside}submission_409194023/notes.txt": "not a notebook (.ipynb)"}
+    assert found.expected == 1  # the metadata file
+
+
+def test_a_gradescope_export_whose_metadata_is_broken_is_told_in_one_line(tmp_path):
+    export = gradescope_export(tmp_path)
+    metadata = export / "submission_metadata.yml"
+    for text, why in [
+        ("submission_1: [unclosed", "not valid YAML"),
+        ("- submission_1\n", "not Gradescope's submission metadata"),
+        ("submission_1:\n  :score: 2.0\n", "submission_1 has no list of :submitters"),
+    ]:
+        metadata.write_text(text)
+        with pytest.raises(CourseError, match=f"^{metadata}: {why}") as raised:
+            find_submissions(export, COURSE)
+        assert "\n" not in str(raised.value)
+    metadata.unlink()
+    metadata.symlink_to(tmp_path / "elsewhere.yml")
+    (tmp_path / "elsewhere.yml").write_text(GRADESCOPE_METADATA)
+    with pytest.raises(CourseError, match="a symbolic link"):
+        find_submissions(export, COURSE)

@@ -1,5 +1,6 @@
 """The `keras-course` command: start, list, check, grade, demo, nbgrader, classroom (a GitHub
-Classroom template), plus data, stubs and worker (a Dask worker for `grade --scheduler`).
+Classroom template), gradescope (its autograders), plus data, stubs and worker (a Dask worker for
+`grade --scheduler`).
 
 Exit codes: 0 full marks (check: of the checks that run here; checks on held-out data are
 pending in the learner package) or success, 1 not full marks (check), 2 bad input with a
@@ -286,6 +287,20 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from keras_course.author.gradescope_zip import write_autograders  # lazy: per command (start-up)
+    from keras_course.grade.gradescope_submission import gigabytes
+
+    wheel = Path(args.wheel) if args.wheel else None
+    for made in write_autograders(Path(args.folder), wheel, args.minutes):
+        settings = f"memory at least {gigabytes(made.memory_mb)}, timeout {made.minutes} minutes"
+        print(f"wrote {made.path} (Gradescope's Autograder Settings: {settings})")
+        if made.needed_minutes > made.minutes:
+            need = f"its notebooks may need {made.needed_minutes} minutes"
+            warn(f"{made.path}: {need}; those that do not fit are not graded: lower [limits] timeout")
+    return 0
+
+
 def cmd_stubs(args: argparse.Namespace) -> int:
     from keras_course.author.stubs import write_stubs  # lazy: per command (start-up)
 
@@ -421,6 +436,21 @@ def build_parser() -> argparse.ArgumentParser:
         "exercise's points all or nothing",
     )
     classroom.set_defaults(func=cmd_classroom)
+
+    gradescope = sub.add_parser(
+        "gradescope",
+        help="write a Gradescope autograder zip for each assignment",
+        description="Write OUT/<assignment>.zip for each assignment of course.toml: Gradescope's "
+        "setup.sh and run_autograder, the learner wheel and the held-out data (README 'Gradescope').",
+    )
+    gradescope.add_argument("folder")
+    gradescope.add_argument(
+        "--wheel", help="the learner wheel to install (default: built here, as make dist)"
+    )
+    gradescope.add_argument(
+        "--minutes", type=int, help="the timeout of the Autograder Settings (default: what course.toml needs)"
+    )
+    gradescope.set_defaults(func=cmd_gradescope)
 
     sub.add_parser("stubs", help="regenerate exercises/ from solutions/").set_defaults(func=cmd_stubs)
     return parser

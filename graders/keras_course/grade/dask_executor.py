@@ -18,10 +18,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from keras_course.course import data
+from keras_course.course.data import data_files
 from keras_course.course.errors import CourseError
-from keras_course.course.paths import DATASETS, HELDOUT
-from keras_course.grade.dask_worker import SLOTS, DataFiles, course_digest, grade_task, require_dask, same
+from keras_course.grade.dask_worker import SLOTS, course_digest, grade_task, require_dask, same
 from keras_course.grade.grading import error_result, grader_failed
 from keras_course.grade.jobs import Recorder, stopping_on_signals
 from keras_course.grade.layouts import Job
@@ -36,28 +35,6 @@ except ImportError:
     WorkerPlugin = object  # type: ignore[misc,assignment]
 
 WORKER: dict[str, Path] = {}  # "folder": this worker process's private folder (worker_folder)
-
-
-def data_files() -> DataFiles:
-    """The data files here: datasets/ (the learner files and heldout/, where this copy has it)
-    and the banknotes as downloaded (mirror/), which a worker then need not download."""
-
-    files = {}
-    for path in sorted([*DATASETS.glob("*.csv"), *DATASETS.glob("*.txt"), *HELDOUT.glob("*")]):
-        if path.is_file():
-            files[f"datasets/{path.relative_to(DATASETS).as_posix()}"] = path.read_bytes()
-    try:
-        data.fetch_banknotes()  # cached after the first time
-        raw = data.CACHE / "datasets" / data.BANKNOTES_FILE
-        files[f"mirror/{data.BANKNOTES_FILE}"] = raw.read_bytes()
-    except (CourseError, OSError):
-        pass  # not at hand here: each worker fetches them as the local pool would
-    digest = hashlib.sha256()
-    for name, content in sorted(files.items()):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return DataFiles(digest.hexdigest(), files)
-
-
 WARM: dict[int, WarmSlots] = {}  # this worker's slots' fork servers (slots.WarmSlots), by seed
 
 

@@ -46,10 +46,11 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from keras_course.course.config import load_course
+from keras_course.course.data import DataFiles
 from keras_course.course.errors import CourseError
 from keras_course.course.paths import COURSE_TOML, DATASETS_ENV
 from keras_course.grade.grader_code import code_digest
@@ -73,14 +74,6 @@ NANNY_CONFIG = {"distributed.nanny.pre-spawn-environ": {}}
 SPOOL = "spool"  # in the worker's folder: one folder per notebook being graded
 WORKER: dict[str, Path] = {}  # "folder": this worker process's private folder (worker_folder)
 WORKER_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class DataFiles:
-    """The course's data files, by path under a datasets/ folder, and their digest."""
-
-    digest: str
-    files: dict[str, bytes]
 
 
 def same(data: DataFiles) -> DataFiles:

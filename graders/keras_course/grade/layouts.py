@@ -13,7 +13,13 @@ One folder may mix these layouts:
 - Moodle's "Download all submissions": a folder per learner,
   `<Full Name>_<participant id>_assignsubmission_file_/`, or, with "download submissions in
   folders" off, files named `<Full Name>_<participant id>_assignsubmission_file_<file name>`
-  at the top; the id is Moodle's participant id.
+  at the top; the id is Moodle's participant id;
+- Gradescope's "Export Submissions", unzipped (the folder given, or a folder in it): a folder per
+  submission, `submission_<id>/`, whose submitters `submission_metadata.yml` names; the id is
+  the submitter's SID (gradescope_export.py), and each member of a group gets the group's notebooks.
+
+A Gradescope submission alone (the autograder's /autograder/submission) is one learner's folder:
+find_in_one_folder.
 
 A notebook's exercise comes from its metadata (`metadata.keras_course.exercise`, which the
 stubs carry), so that a renamed copy is graded; its file name, normalised, is the fallback.
@@ -30,11 +36,12 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keras_course.course.config import Course
 from keras_course.course.errors import CourseError
+from keras_course.grade import gradescope_export
 from keras_course.run.notebook_file import notebook_bytes
 from keras_course.run.real_files import not_real
 
@@ -184,13 +191,17 @@ class Sorting:
         self.found.skipped.append(Skipped(path, reason))
 
     def entry(self, entry: Path) -> None:
-        """An entry at the top: a learner's folder, or a file an LMS named."""
-        if os.path.isdir(entry):  # a link to a folder too: it is the learner's, and skipped
+        """An entry at the top: a learner's folder, Gradescope's export, or a file an LMS named."""
+        if os.path.isdir(entry) and not entry.is_symlink() and gradescope_export.is_export(entry):
+            self.export(entry)
+        elif os.path.isdir(entry):  # a link to a folder too: it is the learner's, and skipped
             learner, name = self.learner_of_folder(entry.name)
-            self.found.names.setdefault(learner, name)
-            for path in [entry] if entry.is_symlink() else files_below(entry):
-                self.take(path, learner, name)
-            return
+            self.take_below(entry, learner, name)
+        else:
+            self.file_entry(entry)
+
+    def file_entry(self, entry: Path) -> None:
+        """A file at the top: named by an LMS, or stray."""
         lms = CANVAS_ANONYMOUS.fullmatch(entry.name) or CANVAS.fullmatch(entry.name)
         lms = MOODLE_FILE.fullmatch(entry.name) or lms
         if lms is not None:
@@ -208,6 +219,35 @@ class Sorting:
         if slug != self.found.folder.name and folder.startswith(f"{slug}-") and len(folder) > len(slug) + 1:
             return folder[len(slug) + 1 :], folder[len(slug) + 1 :]
         return folder, folder
+
+    def take_below(self, folder: Path, learner: str, name: str) -> None:
+        """The files below a learner's folder (a link to a folder is skipped, not followed)."""
+        self.found.names.setdefault(learner, name)
+        for path in [folder] if folder.is_symlink() else files_below(folder):
+            self.take(path, learner, name)
+
+    def export(self, folder: Path) -> None:
+        """Gradescope's "Export Submissions": each submission folder its metadata names is its
+        submitters'; any other entry is read as at the top."""
+        people = gradescope_export.submitters(folder)
+        self.found.expected += 1  # the metadata file
+        for entry in sorted(folder.iterdir()):
+            if left_out(entry.name) or entry.name == gradescope_export.METADATA:
+                continue
+            if entry.name in people and entry.is_dir() and not entry.is_symlink():
+                self.submission(entry, people[entry.name])
+            else:
+                self.entry(entry)
+
+    def submission(self, folder: Path, people: list[tuple[str, str]]) -> None:
+        """One Gradescope submission: its notebooks are each of its submitters' (a group's)."""
+        (first, first_name), *others = people
+        before = len(self.candidates)
+        self.take_below(folder, first, first_name)
+        theirs = self.candidates[before:]
+        for learner, name in others:
+            self.found.names.setdefault(learner, name)
+            self.candidates += [replace(c, learner=learner) for c in theirs]
 
     def stray(self, entry: Path) -> None:
         """A file at the top that no LMS named: expected, or not in a learner's folder."""
@@ -250,9 +290,21 @@ def find_submissions(folder: Path, course: Course) -> Found:
     if not folder.is_dir():
         raise CourseError(f"{folder}: not a folder of learners' submissions")
     sorting = Sorting(folder.resolve(), course)
-    for entry in sorted(sorting.found.folder.iterdir()):
-        if not left_out(entry.name):
-            sorting.entry(entry)
+    if gradescope_export.is_export(sorting.found.folder):
+        sorting.export(sorting.found.folder)
+    else:
+        for entry in sorted(sorting.found.folder.iterdir()):
+            if not left_out(entry.name):
+                sorting.entry(entry)
+    sorting.found.jobs = pick_one_each(sorting.candidates, sorting.found.skipped)
+    return sorting.found
+
+
+def find_in_one_folder(folder: Path, course: Course, learner: str = "") -> Found:
+    """The notebooks anywhere below one learner's folder (a Gradescope submission), each with its
+    exercise, and every other file; a folder that is not there holds nothing."""
+    sorting = Sorting(Path(folder).resolve(), course)
+    sorting.take_below(sorting.found.folder, learner, learner)
     sorting.found.jobs = pick_one_each(sorting.candidates, sorting.found.skipped)
     return sorting.found
 

@@ -52,7 +52,7 @@ class Result:
     error: str | None
     checks: list[CheckResult] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
-    isolation: str = "none"  # what the kernel ran under: "sandbox" or "none" (sandbox.py)
+    isolation: str = "none"  # what the kernel ran under: "sandbox", "user" or "none" (sandbox.py)
     grader_error: bool = False  # the error is the grader's failure, not the learner's: no grade yet
 
     @property

@@ -34,7 +34,7 @@ class KernelPlan:
     cwd: Path  # the folder the provisioner copies into the kernel's, the data files
     box: Path  # the folder the kernel may write, which the disk limit watches
     root: str  # the run folder the sandbox mounts (a slot's, when warm)
-    sandboxed: bool
+    isolation: str  # what the kernel runs under (sandbox.isolation): sandbox, user or none
     seed: int
     run_token: str  # the tag of this run's processes (process_tree.py)
     forkserver: str  # the slot's fork server (forkserver.Handle.to_env), or ""
@@ -86,7 +86,7 @@ def kernel_manager(plan: KernelPlan) -> AsyncKernelManager:
     """A kernel manager whose kernelspec names the sandbox provisioner, configured by plan."""
     kernelspec(
         plan.kernels,
-        mode="required" if plan.sandboxed else "off",
+        mode={"sandbox": "required", "user": "auto"}.get(plan.isolation, "off"),
         processes=int(plan.limits["processes"]),
         memory_mb=plan.limits["memory"],
         disk_mb=plan.limits["disk"],

@@ -92,7 +92,7 @@ class RunResult:
     cell_errors: list[CellError] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
-    isolation: str = "none"  # what the kernel ran under: "sandbox" or "none" (sandbox.py)
+    isolation: str = "none"  # what the kernel ran under: "sandbox", "user" or "none" (sandbox.py)
     peak_tasks: int = 0  # the most processes and threads the kernel's tree had at once
 
 

@@ -63,7 +63,7 @@ def run_notebook(
         cwd=data_folder(exercise, workdir),
         box=folder.box,
         root=str(folder.root),
-        sandboxed=isolation == "sandbox",
+        isolation=isolation,
         seed=seed,
         run_token=run_token(notebook),
         forkserver=warm.to_env() if warm else "",

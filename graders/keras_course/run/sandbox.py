@@ -18,7 +18,9 @@ processes belong to an unprivileged user. Otherwise bwrap maps the grader's uid 
 a user namespace of its own.
 
 `mode` is what the user asks for: "required" (refuse to run without the sandbox), "auto" (use it
-where it can run) or "off"; `isolation(mode)` says what a run gets: "sandbox" or "none".
+where it can run) or "off"; `isolation(mode)` says what a run gets: "sandbox", "user" (where
+bwrap cannot run, "auto" runs the kernel as the unprivileged user that unprivileged.RUN_AS_ENV
+names, when there is one) or "none".
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from pathlib import Path
 from keras_course.course.config import SANDBOX_MODES
 from keras_course.course.errors import CourseError
 from keras_course.run.cleanup import remove_tree
+from keras_course.run.unprivileged import RunAs, drop_to, run_as
 
-LEVELS = {"none": 0, "sandbox": 1}  # what a result was graded under; higher is stronger
+LEVELS = {"none": 0, "user": 1, "sandbox": 2}  # what a result was graded under; higher is stronger
 SANDBOX_UID = 65534  # nobody
 TMP_MB = 64  # the private /tmp inside the sandbox (TMPDIR points into the run folder)
 ETC = ("fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf")
@@ -79,6 +82,10 @@ class RunFolder:
     def tmp(self) -> Path:
         return self.box / "tmp"
 
+    @property
+    def kernel_folders(self) -> tuple[Path, ...]:  # what the kernel's user owns
+        return (self.box, self.work, self.home, self.tmp)
+
     def empty(self) -> bool:
         """Remove all a run left in box/ (a slot's run folder serves one run after another),
         however it made it (cleanup.py); whether box/ is empty now (or does not exist)."""
@@ -86,10 +93,10 @@ class RunFolder:
 
     def make(self, sandboxed: bool) -> None:
         """Create the folders; a sandboxed kernel that runs as SANDBOX_UID gets to own box/."""
-        for folder in (self.box, self.work, self.home, self.tmp):
+        for folder in self.kernel_folders:
             folder.mkdir(parents=True, exist_ok=True)
         if sandboxed and os.geteuid() == 0:
-            for folder in (self.box, self.work, self.home, self.tmp):
+            for folder in self.kernel_folders:
                 os.chown(folder, SANDBOX_UID, SANDBOX_UID)
 
 
@@ -125,7 +132,9 @@ def unavailable() -> str | None:
 
 
 def isolation(mode: str) -> str:
-    """What a run in this mode gets, "sandbox" or "none"; CourseError when "required" cannot be had."""
+    """What a run in this mode gets, "sandbox", "user" or "none"; CourseError when "required"
+    cannot be had. Where bwrap cannot run, "auto" runs the kernel as the unprivileged user of
+    unprivileged.RUN_AS_ENV, when this grader can (root, and the variable set)."""
     if mode not in SANDBOX_MODES:
         raise CourseError(f"unknown sandbox mode '{mode}' (known: {', '.join(SANDBOX_MODES)})")
     if mode == "off":
@@ -135,7 +144,7 @@ def isolation(mode: str) -> str:
         return "sandbox"
     if mode == "required":
         raise CourseError(f"the sandbox cannot run: {reason}; {INSTALL_HINT}")
-    return "none"
+    return "user" if run_as() is not None else "none"
 
 
 PACKAGE_MOUNT = Path("/opt/keras-course")  # where the sandbox sees keras_course when it lives elsewhere
@@ -262,16 +271,7 @@ def wrap(
     if box is not None:
         args += _dirs_for(box, made) + ["--bind", str(box), str(box), "--chdir", str(cwd or box)]
     if as_root:
-        drop = [
-            "setpriv",
-            f"--reuid={SANDBOX_UID}",
-            f"--regid={SANDBOX_UID}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--no-new-privs",
-        ]
-        args += [shutil.which("setpriv") or "setpriv", *drop[1:]]
+        args += drop_to(RunAs("nobody", SANDBOX_UID, SANDBOX_UID))
     return [*args, *command]
 
 
@@ -284,6 +284,10 @@ def wrap_limited(
     passed_fds: tuple[int, ...] = (),
 ) -> list[str]:
     """wrap's command line, in which no file may grow past disk_mb (RLIMIT_FSIZE, by prlimit)."""
+    return limit_file_size(wrap(command, box, cwd, as_pid_1=as_pid_1, passed_fds=passed_fds), disk_mb)
+
+
+def limit_file_size(command: list[str], disk_mb: float) -> list[str]:
+    """command, in which no file may grow past disk_mb (RLIMIT_FSIZE, by prlimit)."""
     size = int(disk_mb * 1024 * 1024)
-    sandboxed = wrap(command, box, cwd, as_pid_1=as_pid_1, passed_fds=passed_fds)
-    return ["prlimit", f"--fsize={size}:{size}", "--", *sandboxed]
+    return ["prlimit", f"--fsize={size}:{size}", "--", *command]

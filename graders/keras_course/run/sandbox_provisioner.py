@@ -11,6 +11,8 @@ nbgrader` writes (its kernelspec names this provisioner). Before the kernel star
 - when sandboxed: ZeroMQ over Unix sockets in box/ (the sandbox has no network, so no TCP on
   127.0.0.1), a cap on the size of any file it writes (RLIMIT_FSIZE, `disk_mb`), a cgroup of
   its own with `processes` and `memory_mb` limits where the machine allows one, and bwrap;
+- where bwrap cannot run and an unprivileged user is set (isolation "user", unprivileged.py):
+  the same, but instead of bwrap, box/ is that user's and the kernel starts as it;
 - when `service` names one ("module:Class", set by the nbgrader course for its test cells),
   starts that service beside the kernel, outside the sandbox: the check service that grades the
   kernel's exported variables (grade/check_service.py). The provisioner knows no service: it
@@ -35,7 +37,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Float, Int, Unicode
 
 from keras_course.course.errors import CourseError
-from keras_course.run import sandbox
+from keras_course.run import sandbox, unprivileged
 from keras_course.run.cgroups import RunCgroup
 from keras_course.run.environment import kernel_environment
 from keras_course.run.forkserver import ForkedKernel, Handle
@@ -126,6 +128,7 @@ class SandboxProvisioner(LocalProvisioner):
         km = self.parent
         self.isolation = sandbox.isolation(self.mode)  # "required" and no bwrap: CourseError
         sandboxed = self.isolation == "sandbox"
+        user = unprivileged.user_to_run_as() if self.isolation == "user" else None
         root = self.run_dir
         if not root:
             self._own_dir = OwnedFolder(KERNEL_PREFIX)
@@ -134,6 +137,8 @@ class SandboxProvisioner(LocalProvisioner):
         if self.forkserver:  # the slot's folder, which the runner has emptied (before its watchdog)
             self._warm = Handle(**json.loads(self.forkserver))
         folder.make(sandboxed)
+        if user is not None:
+            unprivileged.hand_over(folder.root, folder.kernel_folders, user)
         requested = kwargs.get("cwd")
         if requested:
             copy_data_files(Path(requested), folder.work)
@@ -145,17 +150,28 @@ class SandboxProvisioner(LocalProvisioner):
             env[self._service.ENV] = str(self._service.socket_path)
         kwargs["env"] = self._env = env
         km.connection_file = str(folder.box / "kernel.json")
-        if sandboxed:
+        if self.isolation != "none":
             km.transport = "ipc"
             km.ip = str(folder.box / "kernel")
         kwargs = await super().pre_launch(**kwargs)
-        if sandboxed:
-            if os.geteuid() == 0:
-                os.chown(km.connection_file, sandbox.SANDBOX_UID, sandbox.SANDBOX_UID)
-            command = sandbox.wrap_limited(kwargs["cmd"], folder.box, folder.work, self.disk_mb)
-            self._cgroup = RunCgroup.create(self.processes, self.memory_mb)
-            kwargs["cmd"] = self._cgroup.join_command(command) if self._cgroup else command
+        if self.isolation != "none":
+            kwargs["cmd"] = self._isolated(kwargs["cmd"], folder, user)
         return kwargs
+
+    def _isolated(
+        self, cmd: list[str], folder: sandbox.RunFolder, user: unprivileged.RunAs | None
+    ) -> list[str]:
+        """The kernel's command in the sandbox, or as the unprivileged user, in a cgroup of its
+        own where one can be made; the kernel's user may read its connection file."""
+        if user is None:
+            if os.geteuid() == 0:
+                os.chown(self.parent.connection_file, sandbox.SANDBOX_UID, sandbox.SANDBOX_UID)
+            command = sandbox.wrap_limited(cmd, folder.box, folder.work, self.disk_mb)
+        else:
+            os.chown(self.parent.connection_file, user.uid, user.gid)
+            command = sandbox.limit_file_size([*unprivileged.start_as(user), *cmd], self.disk_mb)
+        self._cgroup = RunCgroup.create(self.processes, self.memory_mb)
+        return self._cgroup.join_command(command) if self._cgroup else command
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         if self._warm is None:
