@@ -52,7 +52,8 @@ def test_the_wheel_holds_the_learner_files_as_the_repository_has_them(wheel):
         name for name in files if name.startswith("keras_course/") and not name.startswith(PACKAGE_DATA)
     }
     package = ROOT / "graders" / "keras_course"
-    assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    shipped = [*package.rglob("*.py"), *(package / "report" / "templates").iterdir()]  # the reports' templates
+    assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in shipped}
 
 
 def test_the_wheel_holds_no_solution_no_held_out_row_and_no_seed(wheel):

@@ -20,6 +20,7 @@ from keras_course.course.config import SANDBOX_MODES, load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.roster import Learner
 from keras_course.grade.layouts import Found, find_submissions
+from keras_course.grade.result_store import RESULTS_DIR
 from keras_course.report.notices import warn
 from keras_course.report.results import (
     Result,
@@ -66,19 +67,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
     mode = args.sandbox or load_course().sandbox["check"]
     isolation(mode)  # "required" where the sandbox cannot run: one line, before any kernel starts
-    result = grade_notebook(notebook, exercise_id, "", args.seed, args.timeout, args.memory, mode, here=True)
+    run = (notebook, exercise_id, "", args.seed, args.timeout, args.memory, mode)
+    if args.html:
+        from keras_course.grade.html_reports import checked_with_report  # lazy: only a report draws
+
+        result = checked_with_report(Path(args.html), *run)
+    else:
+        result = grade_notebook(*run, here=True)
     if args.json:
         print(to_json([result]))
     else:
         print(checklist(result, color=sys.stdout.isatty()))
+    if args.html:
+        print(f"wrote {args.html}", file=sys.stderr if args.json else sys.stdout)
     return 0 if result.passed_here else 1
 
 
 def write_reports(
-    results: list[Result], args: argparse.Namespace, learners: dict[str, Learner] | None = None
+    results: list[Result],
+    args: argparse.Namespace,
+    learners: dict[str, Learner] | None = None,
+    results_dir: Path | None = None,
 ) -> None:
-    """The report files the options ask for, and the summary table on stdout. A file that cannot
-    be written does not keep the others from being written: a one-line error names it after."""
+    """The report files the options ask for, and the summary table on stdout; with --html-dir,
+    the HTML reports, drawn with the sections kept in results_dir. A file that cannot be written
+    does not keep the others from being written: a one-line error names it after."""
     learners = learners or {}
     names = {learner_id: who.name for learner_id, who in learners.items()}
     unwritten = []
@@ -88,6 +101,14 @@ def write_reports(
         except OSError as exc:
             unwritten.append(f"{path} ({exc.strerror or exc})")
     print(summary_table(results, list(load_course().exercises), names))
+    if getattr(args, "html_dir", None) and results_dir is not None:
+        from keras_course.grade.html_reports import write_html_dir  # lazy: only a report renders
+
+        try:
+            index = write_html_dir(Path(args.html_dir), results, results_dir, names)
+            print(f"HTML reports: the class dashboard is {index.resolve()}")
+        except CourseError as exc:
+            unwritten.append(str(exc))
     if unwritten:
         kept = "the results are stored: --resume writes the reports without grading again"
         raise CourseError(f"cannot write {', '.join(unwritten)}; {kept}")
@@ -157,6 +178,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     found = discover(folder)
     learners = learners_of(found, roster)
+    results_dir = Path(args.results_dir) if args.results_dir else folder.resolve() / RESULTS_DIR
 
     with BatchProgress() as progress:
         results = grade_folder(
@@ -173,8 +195,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
             learners=roster,
             on_start=progress.start,
             scheduler=args.scheduler or args.scheduler_file,
+            sections=bool(args.html_dir),
         )
-    write_reports(results, args, learners)
+    write_reports(results, args, learners, results_dir)
     return batch_exit_code(results)
 
 
@@ -214,12 +237,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
             shutil.copytree(sample, folder / sample.name)
         print(f"Grading the reference solutions and the samples in {SAMPLES} ...", flush=True)
-        results = grade_folder(folder, args.jobs, found=discover(folder))
-    for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
-        if result.learner != "reference" and result.score < result.max_score and result.submitted:
-            print(checklist(result))
-    print()
-    write_reports(results, args)
+        results = grade_folder(folder, args.jobs, found=discover(folder), sections=bool(args.html_dir))
+        for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
+            if result.learner != "reference" and result.score < result.max_score and result.submitted:
+                print(checklist(result))
+        print()
+        write_reports(results, args, results_dir=folder / RESULTS_DIR)  # the sections are in folder
     return batch_exit_code(results)
 
 
@@ -277,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, default=None, help="seconds for the notebook")
     check.add_argument("--memory", type=float, default=None, help="MB for the notebook's processes")
     check.add_argument("--sandbox", choices=SANDBOX_MODES, help="Linux sandbox (default: course.toml, auto)")
+    check.add_argument(
+        "--html", metavar="FILE", help="also write the report as one HTML file: checklist, model, figures"
+    )
     check.set_defaults(func=cmd_check)
 
     def report_options(p: argparse.ArgumentParser) -> None:
@@ -284,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--csv", help="write the gradebook CSV to this file")
         p.add_argument("--junit", help="write JUnit XML to this file")
         p.add_argument("--jobs", type=int, default=None, help="notebooks graded at once")
+        p.add_argument(
+            "--html-dir",
+            metavar="DIR",
+            help="write an HTML report per learner and the class dashboard, DIR/index.html",
+        )
 
     grade = sub.add_parser(
         "grade",

@@ -13,7 +13,6 @@ again with `resume`.
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -112,6 +111,7 @@ def grade_folder(
     learners: Iterable[str] = (),
     on_start: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    sections: bool = False,
 ) -> list[Result]:
     """Grade every submission under folder (found: what layouts.find_submissions found there);
     one result per learner and exercise, sorted by learner and exercise. learners adds the
@@ -123,7 +123,9 @@ def grade_folder(
     mode, default course.toml [sandbox] grade) is graded again. on_result is called for each
     result graded now, after on_start with the number to grade. CourseError, before anything is
     graded, when the sandbox is required and cannot run. scheduler, a Dask scheduler's address or
-    scheduler file, grades on that cluster instead of here (dask_executor.py).
+    scheduler file, grades on that cluster instead of here (dask_executor.py). sections: each
+    grading also draws its notebook's report section, kept beside its result (result_store.py),
+    and a result kept by resume needs one.
     """
 
     course = load_course()
@@ -144,7 +146,7 @@ def grade_folder(
     )
     todo = []
     for job in found.jobs:
-        kept = store.load(job.learner, job.exercise, job.notebook) if resume else None
+        kept = store.load(job.learner, job.exercise, job.notebook, sections) if resume else None
         if kept is None:
             todo.append(job)
         else:
@@ -153,13 +155,16 @@ def grade_folder(
         on_start(len(todo))
     if scheduler is not None:
         settings = Settings(seed, timeout, memory, sandbox)
-        results += run_jobs_on_dask(scheduler, todo, store, settings, on_result)
+        results += run_jobs_on_dask(scheduler, todo, store, settings, on_result, sections)
     else:
         workers = max(1, jobs_at_once or course.jobs)
         slots = WarmSlots(course.seed if seed is None else seed) if level == "sandbox" and todo else None
-        grade = functools.partial(
-            grade_job, seed=seed, timeout=timeout, memory=memory, sandbox=sandbox, slots=slots
-        )
+        options = {"seed": seed, "timeout": timeout, "memory": memory, "sandbox": sandbox, "slots": slots}
+
+        def grade(job: Job) -> Result:
+            section = store.section_path(job.learner, job.exercise) if sections else None
+            return grade_job(job, **options, section=section)
+
         try:
             results += run_jobs(todo, store, workers, grade, on_result)
         finally:

@@ -240,19 +240,25 @@ def grade_task(
     settings: Settings,
     course_sha256: str,
     data: DataFiles,
+    sections: bool = False,
 ) -> dict:
     """One learner's notebook graded on a worker: {"result": Result as a dict}, or {"error":
     why it was not graded} for the client to make an error result of. where is the notebook's
-    path on the client: messages name it, not the worker's copy."""
+    path on the client: messages name it, not the worker's copy. With sections, the report
+    section is drawn here, where the export is, and sent back as "section" (its JSON, or None
+    where none was drawn)."""
     if course_digest(exercise_id) != course_sha256:
         return {
             "error": f"the Dask worker on {socket.gethostname()} has another course.toml or other "
             "graders than the client: install the same keras-course there"
         }
     with DATA.using(data), spooled(notebook, Path(where).name) as path:
-        result = grade_job(Job(learner, exercise_id, path), **asdict(settings), slots=warm_slots(settings))
+        section = path.parent / "section.json" if sections else None
+        job = Job(learner, exercise_id, path)
+        result = grade_job(job, **asdict(settings), slots=warm_slots(settings), section=section)
         text = json.dumps(asdict(result)).replace(json.dumps(str(path))[1:-1], json.dumps(where)[1:-1])
-    return {"result": json.loads(text)}
+        drawn = section.read_text(encoding="utf-8") if section is not None and section.is_file() else None
+    return {"result": json.loads(text), "section": drawn}
 
 
 def end_leftovers(folder: Path) -> None:
@@ -390,9 +396,11 @@ def run_jobs_on_dask(
     store: ResultStore,
     settings: Settings,
     on_result: Callable[[Result], None] | None,
+    sections: bool = False,
 ) -> list[Result]:
     """Grade the jobs on the cluster; store each result as it comes, once per (learner,
-    exercise). When stopped, cancel what is left, keep what is stored, and raise."""
+    exercise), with its report section where sections are asked for. When stopped, cancel what
+    is left, keep what is stored, and raise."""
     from distributed import as_completed
 
     recorder = Recorder(store, on_result)
@@ -407,7 +415,7 @@ def run_jobs_on_dask(
             futures, digests = {}, {}
             for job in jobs:
                 try:
-                    future, digests[job] = submit(client, job, settings, data)
+                    future, digests[job] = submit(client, job, settings, data, sections)
                     futures[future] = job
                 except (CourseError, OSError) as exc:  # not sent: told, and graded again by --resume
                     recorder.record(unsent(job, exc), "")
@@ -415,19 +423,25 @@ def run_jobs_on_dask(
             # default client, which need not be this one (dask/distributed#4357): a future whose
             # event was first waited on there then fails with "bound to a different event loop".
             for future in as_completed(futures, loop=client.loop):  # each future once, however often it ran
-                recorder.record(task_result(future, futures[future]), digests[futures[future]])
+                job = futures[future]
+                result, section = task_result(future, job)
+                if section is not None:
+                    store.keep_section(job.learner, job.exercise, section)
+                recorder.record(result, digests[job])
     finally:
         client.close()
     return recorder.done
 
 
-def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[object, str]:
+def submit(
+    client: object, job: Job, settings: Settings, data: object, sections: bool = False
+) -> tuple[object, str]:
     """The grading task of one job on the cluster, and the sha256 of the notebook it grades, read
     as a real file (run/real_files.py): CourseError where it is no longer one, OSError where it
     cannot be read."""
     notebook = notebook_bytes(job.notebook)
     course = course_digest(job.exercise)
-    args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
+    args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data, sections)
     future = client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)  # type: ignore[attr-defined]
     return future, hashlib.sha256(notebook).hexdigest()
 
@@ -441,18 +455,19 @@ def unsent(job: Job, exc: CourseError | OSError) -> Result:
     return grader_failed(job.learner, job.exercise, f"{job.notebook}: {exc.strerror or exc}")
 
 
-def task_result(future: object, job: Job) -> Result:
-    """The result of a job's task: the learner's error where the notebook ended its worker each
-    time it was tried; the grader's failure where the task raised or the worker could not grade."""
+def task_result(future: object, job: Job) -> tuple[Result, str | None]:
+    """The result of a job's task, and its report section if one was drawn: the learner's error
+    where the notebook ended its worker each time it was tried; the grader's failure where the
+    task raised or the worker could not grade."""
     from distributed import KilledWorker
 
     try:
         answer = future.result()  # type: ignore[attr-defined]
         if "result" in answer:
-            return Result.from_dict(answer["result"])
-        return grader_failed(job.learner, job.exercise, str(answer["error"]))
+            return Result.from_dict(answer["result"]), answer.get("section")
+        return grader_failed(job.learner, job.exercise, str(answer["error"])), None
     except KilledWorker:
         why = "its grading ended the Dask worker that ran it, each time it was tried"
-        return error_result(job.learner, job.exercise, why)
+        return error_result(job.learner, job.exercise, why), None
     except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
-        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}"), None

@@ -69,8 +69,11 @@ def pytest_args(
     json_out: Path,
     memory: float | None = None,
     sandbox: str | None = None,
+    section: Path | None = None,
 ) -> list[str]:
     args = grader_args(exercise_id, json_out, f"--submission={notebook.resolve()}", f"--learner={learner}")
+    if section is not None:
+        args.append(f"--report-section={section.resolve()}")
     if sandbox is not None:
         args.append(f"--sandbox={sandbox}")
     if seed is not None:
@@ -123,13 +126,15 @@ def grade_notebook(
     *,
     here: bool = False,
     warm: Handle | None = None,
+    section: Path | None = None,
 ) -> Result:
     """Grade a notebook with its pytest grader: here, or in a fresh process (grader_processes.py)
     so that nothing one grading does reaches the next. warm is the slot's fork server, whose
-    kernels start with TensorFlow already imported (forkserver.py)."""
+    kernels start with TensorFlow already imported (forkserver.py). section: where the grading
+    writes the notebook's report section (report/section.py), drawn from its export."""
     with OwnedFolder(RESULT_PREFIX) as tmp:
         json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox)
+        args = pytest_args(notebook, exercise_id, learner, seed, timeout, json_out, memory, sandbox, section)
         if here:
             return run_grader_here(args, json_out, exercise_id)
         limit = (timeout if timeout is not None else load_course().timeout) + 120

@@ -6,9 +6,11 @@ Stopped while a batch grades.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from keras_course.course.errors import CourseError
 from keras_course.grade.grading import error_result, grade_notebook, grader_failed
@@ -37,10 +39,15 @@ def grade_job(
     memory: float | None = None,
     sandbox: str | None = None,
     slots: WarmSlots | None = None,
+    section: Path | None = None,
 ) -> Result:
     """One learner's result, whatever their notebook does; bad input is told without a kernel,
     and whatever else fails is the grader's failure on this notebook. slots gives the kernel a
-    warm start, when the run is sandboxed."""
+    warm start, when the run is sandboxed. section: where its report section is drawn, an
+    earlier one there removed first (a grading that fails draws none)."""
+    if section is not None:
+        with contextlib.suppress(OSError):  # not removable: the store's check of its stamp still holds
+            section.unlink(missing_ok=True)
     try:
         read_submission(job.notebook, job.exercise)
     except CourseError as exc:
@@ -48,7 +55,15 @@ def grade_job(
     try:
         warm = slots.handle() if slots is not None else None
         return grade_notebook(
-            job.notebook, job.exercise, job.learner, seed, timeout, memory, sandbox, warm=warm
+            job.notebook,
+            job.exercise,
+            job.learner,
+            seed,
+            timeout,
+            memory,
+            sandbox,
+            warm=warm,
+            section=section,
         )
     except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
         return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
