@@ -52,7 +52,8 @@ def test_the_wheel_holds_the_learner_files_as_the_repository_has_them(wheel):
         name for name in files if name.startswith("keras_course/") and not name.startswith(PACKAGE_DATA)
     }
     package = ROOT / "graders" / "keras_course"
-    shipped = [*package.rglob("*.py"), *(package / "report" / "templates").iterdir()]  # the reports' templates
+    templates = (package / "report" / "templates").iterdir()  # the HTML reports'
+    shipped = [*package.rglob("*.py"), *templates]
     assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in shipped}
 
 

@@ -109,8 +109,9 @@ def model_rows(table: ModelTable, result: Result) -> list[tuple[str, list[Cell]]
     shown = parameters_shown(table, result)
     rows = []
     for row in table.rows:
-        cells = [*layer_cells(row.found, row.differs, mine=True), *layer_cells(row.expected, (), mine=False)]
-        rows.append((f"Layer {row.number}", side_by_side(cells, shown)))
+        mine = layer_cells(row.found, row.differs, mine=True, arithmetic=shown)
+        cells = [*mine, *layer_cells(row.expected, (), mine=False)]
+        rows.append((f"Layer {row.number}", side_by_side(cells, shown, table)))
     return rows
 
 
@@ -128,31 +129,35 @@ def input_cells(table: ModelTable) -> list[Cell]:
     return [Cell(table.found_input, table.input_differs), Cell(table.expected_input)]
 
 
-def layer_cells(layer: LayerSpec | None, differs: tuple[str, ...], mine: bool) -> list[Cell]:
+def layer_cells(
+    layer: LayerSpec | None, differs: tuple[str, ...], mine: bool, arithmetic: bool = True
+) -> list[Cell]:
     """Units, activation and parameters of one side of a row; on the learner's side, marked
-    where they differ."""
+    where they differ. Without arithmetic, the parameters are the count alone, as
+    model.summary() shows it."""
     if layer is None:
         gone = "no such layer" if mine else "no such layer expected"
         return [Cell(gone, mine), Cell("—", mine), Cell("—", mine)]
-    units = f"{layer.units} units" if layer.units is not None else "no units"
+    units = "no units" if layer.units is None else f"{layer.units} unit{'' if layer.units == 1 else 's'}"
     units = units if layer.kind == "Dense" else f"{layer.kind}, {units}"
+    marked = {"units", "activation", "parameters"} if "layer" in differs else set(differs)
     return [
-        Cell(units, mine and bool({"layer", "units"} & set(differs))),
-        Cell(layer.shown_activation, mine and "activation" in differs),
-        Cell(layer.arithmetic(), mine and "parameters" in differs),
+        Cell(units, mine and "units" in marked),
+        Cell(layer.shown_activation, mine and "activation" in marked),
+        Cell(layer.arithmetic() if arithmetic else layer.count(), mine and "parameters" in marked),
     ]
 
 
-def side_by_side(cells: list[Cell], parameters_shown: bool) -> list[Cell]:
+def side_by_side(cells: list[Cell], parameters_shown: bool, table: ModelTable) -> list[Cell]:
     """Yours beside expected for each property; the expected parameters withheld unless shown."""
     mine, theirs = cells[:3], cells[3:]
     if not parameters_shown:
-        theirs[2] = Cell("count them yourself: shown once that check passes")
+        theirs[2] = Cell(withheld(table))
     return [cell for pair in zip(mine, theirs, strict=True) for cell in pair]
 
 
 def withheld(table: ModelTable) -> str:
-    return f"shown once {table.parameters_asked_by} passes"
+    return f"count them yourself: shown once {table.parameters_asked_by} passes"
 
 
 def learner_report(title: str, heading: str, parts: list[Part]) -> str:

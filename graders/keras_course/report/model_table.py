@@ -25,13 +25,17 @@ class LayerSpec:
     def arithmetic(self) -> str:
         """How the parameters add up: "2 inputs × 128 units + 128 = 384"."""
         if self.parameters is None:
-            return "not built: no parameters yet"
+            return self.count()
         inputs, units = self.inputs, self.units
         if inputs is None or units is None or inputs * units + self.biases != self.parameters:
-            return f"{self.parameters:,}"
+            return self.count()
         product = f"{inputs:,} {_noun(inputs, 'input')} × {units:,} {_noun(units, 'unit')}"
         biases = f" + {self.biases:,}" if self.biases else ""
         return f"{product}{biases} = {self.parameters:,}"
+
+    def count(self) -> str:
+        """The parameters without their arithmetic, as model.summary() shows them."""
+        return "not built: no parameters yet" if self.parameters is None else f"{self.parameters:,}"
 
     @property
     def shown_activation(self) -> str:
