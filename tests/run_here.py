@@ -170,3 +170,12 @@ def saved(tmp_path: Path, model, name: str = "model") -> SavedModel:
     """The model as the grader reads it: exported as a notebook's kernel exports it, read back
     without Keras."""
     return read_saved_model(*export(tmp_path, model, name))
+
+
+def dense_model(inputs: int, *layers: tuple[int, str | None]):
+    """A Sequential model of Dense layers, (units, activation) each, on `inputs` features."""
+    import keras
+
+    return keras.Sequential(
+        [keras.Input((inputs,)), *(keras.layers.Dense(u, activation=a) for u, a in layers)]
+    )

@@ -11,13 +11,12 @@ model, not submitted, the grader failed) still gives a valid, self-contained, re
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 from pathlib import Path
 
 import keras
-from html_checks import page_problems, parsed, text_of
+from html_checks import drawn_png, page_problems, parsed, text_of
 from keras_course.course.config import load_course
 from keras_course.grade.batch import not_submitted
 from keras_course.grade.grading import error_result, grader_failed
@@ -26,16 +25,9 @@ from keras_course.grade.report_section import NO_LAYERS
 from keras_course.grade.result_store import kept_section, section_path
 from keras_course.report.figure import Figure
 from keras_course.report.section import Section
-from run_here import grade_variables
+from run_here import dense_model, grade_variables
 
 COURSE = load_course()
-
-
-def dense(inputs: int, *layers: tuple[int, str | None]) -> keras.Model:
-    """A Sequential model of Dense layers (units, activation) on `inputs` features."""
-    return keras.Sequential(
-        [keras.Input((inputs,)), *(keras.layers.Dense(u, activation=a) for u, a in layers)]
-    )
 
 
 def graded(tmp_path: Path, exercise_id: str, namespace: dict) -> tuple:
@@ -54,7 +46,7 @@ def differing_cells(html: str) -> list[str]:
 
 
 def test_a_passing_report_lists_each_check_passed_and_the_model_as_expected(tmp_path):
-    result, section, html = graded(tmp_path, "hello_nets", {"model": dense(2, (10, "relu"), (1, None))})
+    result, section, html = graded(tmp_path, "hello_nets", {"model": dense_model(2, (10, "relu"), (1, None))})
 
     assert result.score == result.max_score and section is not None and section.model is not None
     assert page_problems(html) == []
@@ -68,7 +60,7 @@ def test_a_passing_report_lists_each_check_passed_and_the_model_as_expected(tmp_
 
 
 def test_a_failing_report_marks_the_layer_that_differs_and_shows_its_arithmetic(tmp_path):
-    result, _, html = graded(tmp_path, "hello_nets", {"model": dense(2, (32, "relu"), (1, None))})
+    result, _, html = graded(tmp_path, "hello_nets", {"model": dense_model(2, (32, "relu"), (1, None))})
 
     assert page_problems(html) == []
     text = text_of(html)
@@ -86,9 +78,9 @@ def test_a_failing_report_marks_the_layer_that_differs_and_shows_its_arithmetic(
 
 
 def test_a_layer_short_a_layer_too_many_and_another_activation_are_marked(tmp_path):
-    _, _, short = graded(tmp_path / "short", "hello_nets", {"model": dense(2, (10, "relu"))})
+    _, _, short = graded(tmp_path / "short", "hello_nets", {"model": dense_model(2, (10, "relu"))})
     _, _, extra = graded(
-        tmp_path / "extra", "hello_nets", {"model": dense(2, (10, "relu"), (1, "sigmoid"), (1, None))}
+        tmp_path / "extra", "hello_nets", {"model": dense_model(2, (10, "relu"), (1, "sigmoid"), (1, None))}
     )
 
     assert page_problems(short) == [] and page_problems(extra) == []
@@ -105,7 +97,7 @@ def test_a_layer_short_a_layer_too_many_and_another_activation_are_marked(tmp_pa
 
 
 def test_the_expected_parameters_are_withheld_until_the_learner_counted_them(tmp_path):
-    model = dense(3, (5, "relu"), (1, None))
+    model = dense_model(3, (5, "relu"), (1, None))
     _, _, before = graded(
         tmp_path / "before", "counting_parameters", {"model": model, "hidden_layer_params": 15}
     )
@@ -150,26 +142,12 @@ def test_a_report_of_nothing_is_still_a_valid_page_that_says_why(tmp_path):
         assert differing_cells(html) == [], case
 
 
-def png(width: int, height: int) -> bytes:
-    """A real PNG of this size, drawn by matplotlib."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure as Drawing
-
-    drawing = Drawing(figsize=(width / 100, height / 100), dpi=100)
-    drawing.add_subplot().plot([0, 1], [1, 0])
-    buffer = io.BytesIO()
-    drawing.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
 def test_every_figure_is_inline_with_its_alt_text_and_caption(tmp_path):
     figures = (
-        Figure("Training curve", "loss 0.42 after 30 epochs", png(320, 200)),
-        Figure("Confusion", "14 of 100", png(200, 200)),
+        Figure("Training curve", "loss 0.42 after 30 epochs", drawn_png(320, 200)),
+        Figure("Confusion", "14 of 100", drawn_png(200, 200)),
     )
-    result, section, _ = graded(tmp_path, "hello_nets", {"model": dense(2, (10, "relu"), (1, None))})
+    result, section, _ = graded(tmp_path, "hello_nets", {"model": dense_model(2, (10, "relu"), (1, None))})
     html = notebook_report(Path("hello_nets.ipynb"), result, Section(section.model, "", figures, ""))
 
     assert page_problems(html) == []
@@ -203,7 +181,7 @@ def test_the_checks_find_what_makes_a_page_not_self_contained_or_not_readable():
 
 
 def test_a_section_is_used_only_with_the_result_of_the_notebook_it_was_drawn_from(tmp_path):
-    figure = Figure("Curve", "loss 0.42", png(120, 80))
+    figure = Figure("Curve", "loss 0.42", drawn_png(120, 80))
     stored = tmp_path / "results"
     (stored / "Zoë Núñez 李").mkdir(parents=True)
     (stored / "Zoë Núñez 李" / "hello_nets.json").write_text(json.dumps({"notebook_sha256": "a" * 64}))

@@ -157,12 +157,14 @@ def cell(result: Result | None) -> tuple[str, float]:
 
 
 def learner_rows(results: list[Result], course: Course, names: dict[str, str]) -> list[LearnerRow]:
-    """A row per learner, by id."""
+    """A row per learner, by name (as the table's first column is sorted to begin with)."""
     by_learner: dict[str, dict[str, Result]] = defaultdict(dict)
     for result in results:
         by_learner[result.learner][result.exercise] = result
     rows = []
-    for learner, mine in sorted(by_learner.items()):
+    for learner, mine in sorted(
+        by_learner.items(), key=lambda item: (names.get(item[0], item[0]).casefold(), item[0])
+    ):
         cells = tuple(cell(mine.get(exercise)) for exercise in course.exercises)
         name = names.get(learner, learner)
         rows.append(LearnerRow(learner, name, report_file_name(learner), cells, total(mine.values())))
