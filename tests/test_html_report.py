@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -196,3 +198,35 @@ def test_a_section_is_used_only_with_the_result_of_the_notebook_it_was_drawn_fro
     path.write_text("{", encoding="utf-8")
     assert kept_section(stored, "Zoë Núñez 李", "hello_nets") is None
     assert kept_section(stored, "nobody", "hello_nets") is None
+
+
+# What only a report needs: the drawing (matplotlib, seaborn), the templates (jinja2), and the
+# module that draws a section. A grading without --report-section imports none of them.
+REPORT_ONLY = ["matplotlib", "seaborn", "jinja2", "keras_course.grade.report_section"]
+GRADE_AND_LIST_MODULES = """
+import json, sys
+from pathlib import Path
+from keras_course.grade.grading import grader_args, run_grader_here
+out = Path(sys.argv[1]) / "result.json"
+result = run_grader_here(grader_args("hello_nets", out, *sys.argv[2:]), out, "hello_nets")
+print(json.dumps([result.score, [m for m in {modules!r} if m in sys.modules]]))
+"""
+
+
+def grade_elsewhere(tmp_path: Path, *options: str) -> list:
+    """Grade an export in a fresh Python process: its score, and which REPORT_ONLY it imported."""
+    script = GRADE_AND_LIST_MODULES.format(modules=REPORT_ONLY)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), *options], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_grading_without_a_report_draws_nothing_and_imports_nothing_of_it(tmp_path):
+    grade_variables({"model": dense_model(2, (10, "relu"), (1, None))}, "hello_nets", tmp_path)
+    artifacts = f"--artifacts={tmp_path / 'artifacts'}"
+
+    assert grade_elsewhere(tmp_path, artifacts) == [4.0, []]
+    score, imported = grade_elsewhere(tmp_path, artifacts, f"--report-section={tmp_path / 'drawn.json'}")
+    assert score == 4.0 and "keras_course.grade.report_section" in imported
+    assert read_section(tmp_path / "drawn.json").model is not None
