@@ -14,6 +14,10 @@ A fixture that fails (the run could not be set up: a slot's folder that cannot b
 or a grader module the course does not know, is the grader's failure, not the learner's: the
 result says so (results.GRADER_FAILED, Result.grader_error), and `grade --resume` grades again.
 
+With --report-section PATH (`check --html`, `grade --html-dir`), the notebook's section of the
+HTML report is drawn once the checks have run, while its export is still there: its model beside
+the grader's MODEL and the grader's figures (grade/report_section.py, imported only then).
+
 In a grading process of its own (--cap-check-memory, which grader_processes.py passes), the
 process's address space is capped once the notebook has run, at what it holds plus course.toml
 [limits] checks_mb: a check that allocates past it fails with OUT_OF_MEMORY, in plain words.
