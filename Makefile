@@ -38,30 +38,29 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) sandbox browser
 
-# Every grading kernel runs in the Linux sandbox, which needs bubblewrap (bwrap): installed here
-# where apt-get can (as root, as on CI); elsewhere one line says what to run.
-sandbox:
-	@if [ "$$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null; then \
+# $(call apt_get,TEST,PACKAGE,WHAT NEEDS IT,OTHERWISE): on Linux, where the shell test TEST fails,
+# install the Debian PACKAGE with apt-get where it can (as root, as on CI); elsewhere one line says
+# what to run (and OTHERWISE, what to do instead).
+define apt_get
+	@if [ "$$(uname -s)" = Linux ] && ! $(1); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing bubblewrap for the sandbox"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	    echo "installing $(2) for $(3)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "keras-course: the sandbox needs bubblewrap: run 'sudo apt-get install bubblewrap' (or grade with --sandbox off)"; \
+	    echo "keras-course: $(2) is needed for $(3): run 'sudo apt-get install $(2)'$(4)"; \
 	  fi; \
 	fi
+endef
 
-# The browser tests (make test-browser) drive Debian's chromium through Playwright, whose own browser
-# download does not work everywhere: installed here where apt-get can; elsewhere one line says what to run.
+# Every grading kernel runs in the Linux sandbox, which needs bubblewrap (bwrap).
+sandbox:
+	$(call apt_get,command -v bwrap >/dev/null,bubblewrap,the sandbox, (or grade with --sandbox off))
+
+# The browser tests (make test-browser) drive Debian's chromium through Playwright, whose own
+# browser download does not work everywhere.
 CHROMIUM := /usr/bin/chromium
 browser:
-	@if [ "$$(uname -s)" = Linux ] && [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "keras-course: the browser tests need chromium: run 'sudo apt-get install chromium' (make test-browser)"; \
-	  fi; \
-	fi
+	$(call apt_get,[ -x $(CHROMIUM) ],chromium,the browser tests,)
 
 data: install
 	$(BIN)/keras-course data exercises
