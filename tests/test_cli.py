@@ -154,8 +154,9 @@ def test_check_json_on_a_solution_exits_0_with_the_contract_schema(tmp_path):
     assert set(result) >= {"learner", "exercise", "score", "max_score", "error", "checks"}
     assert result["score"] == result["max_score"] == 4
     for check in result["checks"]:
-        assert set(check) == {"name", "passed", "points", "max_points", "feedback", "pending"}
+        assert set(check) == {"name", "passed", "points", "max_points", "feedback", "pending", "measured"}
         assert check["pending"] is False  # the repository has the held-out data (README: --json)
+        assert check["measured"] == ""  # what a failed check found; a passed one says it in its feedback
 
 
 @pytest.mark.notebook
