@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from keras_course.course.config import Exercise
 from keras_course.report.model_table import LayerSpec, ModelTable
-from keras_course.report.results import NOT_ISOLATED, Result, total_line
+from keras_course.report.results import NOT_ISOLATED, CheckResult, Result, total_line
 from keras_course.report.section import Section
+
+if TYPE_CHECKING:
+    import jinja2
 
 # The page may load images from data: URIs and use its own inline style: nothing else.
 REPORT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -51,29 +55,29 @@ class Part:
 
 
 @cache
-def environment() -> object:
+def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report's templates, escaping everything they insert."""
     import jinja2  # lazy: only a report renders HTML
 
     loader = jinja2.PackageLoader("keras_course.report", "templates")
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(status_word=status_word, points_text=points_text, model_rows=model_rows)
+    env.globals.update(status=status, status_word=status_word, points_text=points_text, model_rows=model_rows)
     env.globals.update(total_cells=total_cells, input_cells=input_cells)
     env.globals.update(total_line=total_line, problems=problems, note=note, about_model=about_model)
     return env
 
 
-def status_word(result: Result, check) -> str:
+def status_word(result: Result, check: CheckResult) -> str:
     if not result.submitted:
         return "Not submitted"
     return STATUS_WORDS[status(check)]
 
 
-def status(check) -> str:
+def status(check: CheckResult) -> str:
     return "pending" if check.pending else "passed" if check.passed else "failed"
 
 
-def points_text(check) -> str:
+def points_text(check: CheckResult) -> str:
     noun = "point" if check.max_points == 1 else "points"
     if check.pending:
         return f"{check.max_points:g} {noun} when you hand it in"
