@@ -4,8 +4,8 @@ The failed checks are counted by learner and grouped by the value each check mea
 (CheckResult.measured), falling back to the feedback where a check measured nothing; what was not
 handed in, what did not run and what the grader failed on are counted apart, never as failed
 checks. Learners' ids with spaces and other scripts get safe file names that the dashboard's
-links resolve to. The end-to-end tests run `keras-course check --html` and `grade --html-dir`
-(with --resume) on real notebooks in real kernels.
+links resolve to. The end-to-end test runs `keras-course grade --html-dir` (with --resume) on
+real notebooks in real kernels (test_cli.py runs `check --html`).
 """
 
 from __future__ import annotations
@@ -171,18 +171,6 @@ def test_an_empty_class_still_gives_a_valid_dashboard():
 
 def run(*args: object) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True)
-
-
-@pytest.mark.notebook
-def test_check_html_writes_the_report_of_the_notebook(tmp_path):
-    shutil.copy(SAMPLES / "mia" / "hello_nets.ipynb", tmp_path / "hello_nets.ipynb")
-    out = run("check", tmp_path / "hello_nets.ipynb", "--html", tmp_path / "report.html")
-
-    assert out.returncode == 1, out.stderr
-    html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert page_problems(html) == []
-    assert "Your model beside the expected one" in text_of(html) and 'class="differs"' in html
-    assert f"wrote {tmp_path / 'report.html'}" in out.stdout
 
 
 @pytest.mark.notebook
