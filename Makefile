@@ -21,7 +21,7 @@ ifneq ($(wildcard $(MIRROR)/banknotes.csv),)
 export KERAS_COURSE_DATA_MIRROR ?= $(MIRROR)
 endif
 
-.PHONY: install sandbox demo test test-all soak mutate mutate-more course bench lint format stubs data calibrate dist clean
+.PHONY: install sandbox browser demo test test-browser test-all soak mutate mutate-more course bench lint format stubs data calibrate dist clean
 
 # uv installs the TensorFlow wheel and the rest in about 40 s where pip takes about 2 minutes.
 # jsonschema imports rfc3987-syntax where it is installed (jupyter-events asks for it), which
@@ -36,30 +36,47 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip uninstall --quiet --python $(BIN)/python $(SLOW_IMPORTS)
 	touch $(STAMP)
 
-install: $(STAMP) sandbox
+install: $(STAMP) sandbox browser
 
-# Every grading kernel runs in the Linux sandbox, which needs bubblewrap (bwrap): installed here
-# where apt-get can (as root, as on CI); elsewhere one line says what to run.
-sandbox:
-	@if [ "$$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null; then \
+# $(call apt_get,TEST,PACKAGE,WHAT NEEDS IT,OTHERWISE): on Linux, where the shell test TEST fails,
+# install the Debian PACKAGE with apt-get where it can (as root, as on CI); elsewhere one line says
+# what to run (and OTHERWISE, what to do instead).
+define apt_get
+	@if [ "$$(uname -s)" = Linux ] && ! $(1); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing bubblewrap for the sandbox"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	    echo "installing $(2) for $(3)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "keras-course: the sandbox needs bubblewrap: run 'sudo apt-get install bubblewrap' (or grade with --sandbox off)"; \
+	    echo "keras-course: $(2) is needed for $(3): run 'sudo apt-get install $(2)'$(4)"; \
 	  fi; \
 	fi
+endef
+
+# Every grading kernel runs in the Linux sandbox, which needs bubblewrap (bwrap).
+sandbox:
+	$(call apt_get,command -v bwrap >/dev/null,bubblewrap,the sandbox, (or grade with --sandbox off))
+
+# The browser tests (make test-browser) drive Debian's chromium through Playwright, whose own
+# browser download does not work everywhere.
+CHROMIUM := /usr/bin/chromium
+browser:
+	$(call apt_get,[ -x $(CHROMIUM) ],chromium,the browser tests,)
 
 data: install
 	$(BIN)/keras-course data exercises
 
+# The demo's HTML reports: a report per learner and the class dashboard, demo-reports/index.html.
 demo: data
-	$(BIN)/keras-course demo
+	$(BIN)/keras-course demo --html-dir $(CURDIR)/demo-reports
 
 # The longest tests start first (tests/conftest.py); with worksteal, the other worker takes
 # over what is queued behind them.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider -m "not training"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider -m "not training and not browser"
+
+# The HTML reports in a real browser (tests/test_browser.py): Debian's chromium through Playwright.
+test-browser: install
+	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/test_browser.py
 
 test-all: install
 	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider

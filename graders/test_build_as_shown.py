@@ -1,5 +1,6 @@
 """Grader for 'Build as shown!': a Dense(3) relu layer on 2 inputs, then a Dense(1) output."""
 
+from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import passed
 from keras_course.checks.shared import (
     expect_activations,
@@ -9,23 +10,25 @@ from keras_course.checks.shared import (
 )
 
 EXERCISE = "build_as_shown"
+# The model of the instructions: what the checks below expect, and the report shows beside yours.
+MODEL = ExpectedModel(inputs=2, units=(3, 1), activations=("relu", None))
 
 
 def test_layers(submission):
     """Two Dense layers, with the units of the diagram."""
-    passed(expect_dense_units(submission.model(), [3, 1]))
+    passed(expect_dense_units(submission.model(), MODEL.units))
 
 
 def test_activations(submission):
     """The hidden layer uses relu and the output layer has no activation."""
-    passed(expect_activations(submission.model(), ["relu", None]))
+    passed(expect_activations(submission.model(), MODEL.activations))
 
 
 def test_input_shape(submission):
     """The model takes 2 inputs."""
-    passed(expect_input_shape(submission.model(), 2))
+    passed(expect_input_shape(submission.model(), MODEL.inputs))
 
 
 def test_parameters(submission):
     """The model has the parameters of the network in the diagram."""
-    passed(expect_parameters(submission.model(), 13))
+    passed(expect_parameters(submission.model(), MODEL.parameters))

@@ -1,5 +1,6 @@
 """Grader for 'Counting parameters': Dense(5) relu on 3 inputs, Dense(1), and the hidden count."""
 
+from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import fail, passed
 from keras_course.checks.shared import (
     expect_activations,
@@ -9,27 +10,31 @@ from keras_course.checks.shared import (
 )
 
 EXERCISE = "counting_parameters"
+# The model of the instructions: what the checks below expect, and the report shows beside yours.
+MODEL = ExpectedModel(
+    inputs=3, units=(5, 1), activations=("relu", None), parameters_asked_by="hidden_layer_params"
+)
 WRITE_IT = "Write the number itself, for example `hidden_layer_params = 7`."
 
 
 def test_layers(submission):
     """Two Dense layers, with the units of the instructions."""
-    passed(expect_dense_units(submission.model(), [5, 1]))
+    passed(expect_dense_units(submission.model(), MODEL.units))
 
 
 def test_activations(submission):
     """The hidden layer uses relu and the output layer has no activation."""
-    passed(expect_activations(submission.model(), ["relu", None]))
+    passed(expect_activations(submission.model(), MODEL.activations))
 
 
 def test_input_shape(submission):
     """The model takes 3 inputs."""
-    passed(expect_input_shape(submission.model(), 3))
+    passed(expect_input_shape(submission.model(), MODEL.inputs))
 
 
 def test_parameters(submission):
     """The model has the parameters of the network in the instructions."""
-    passed(expect_parameters(submission.model(), 26))
+    passed(expect_parameters(submission.model(), MODEL.parameters))
 
 
 def test_hidden_layer_params(submission):
@@ -39,21 +44,27 @@ def test_hidden_layer_params(submission):
     if isinstance(value, bool) or not isinstance(value, int):
         fail(
             f"`hidden_layer_params` should be a whole number (an int); yours is the {kind} "
-            f"{value!r}. {WRITE_IT}"
+            f"{value!r}. {WRITE_IT}",
+            measured=f"hidden_layer_params: a {kind}",
         )
-    if value == 26:
+    hidden, weights = MODEL.layer_parameters()[0], MODEL.inputs * MODEL.units[0]
+    if value == MODEL.parameters:
         fail(
-            "`hidden_layer_params` is 26, the parameters of the whole model. Count only the "
-            "hidden layer: its weights (inputs × units) plus its biases (one per unit)."
+            f"`hidden_layer_params` is {value}, the parameters of the whole model. Count only the "
+            "hidden layer: its weights (inputs × units) plus its biases (one per unit).",
+            measured=f"hidden_layer_params = {value}",
         )
-    if value == 15:
+    if value == weights:
         fail(
-            "`hidden_layer_params` is 15: you counted the weights (3 inputs × 5 units) but not "
-            "the biases. Each of the 5 units also has one bias."
+            f"`hidden_layer_params` is {value}: you counted the weights ({MODEL.inputs} inputs × "
+            f"{MODEL.units[0]} units) but not the biases. Each of the {MODEL.units[0]} units also "
+            "has one bias.",
+            measured=f"hidden_layer_params = {value}",
         )
-    if value != 20:
+    if value != hidden:
         fail(
             f"`hidden_layer_params` should be the hidden layer's parameter count; yours is "
-            f"{value}. Count its weights (inputs × units) plus its biases (one per unit)."
+            f"{value}. Count its weights (inputs × units) plus its biases (one per unit).",
+            measured=f"hidden_layer_params = {value}",
         )
     passed(f"`hidden_layer_params` is {value}.")

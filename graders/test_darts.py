@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import fail, passed, plural
 from keras_course.checks.metrics import heldout_measure
 from keras_course.checks.shared import (
@@ -15,6 +16,8 @@ from keras_course.checks.values import expect_rows
 from keras_course.course.data import learner_table
 
 EXERCISE = "darts"
+# The model of the instructions: what the checks below expect, and the report shows beside yours.
+MODEL = ExpectedModel(inputs=2, units=(128, 64, 32, 4), activations=("relu", "relu", "relu", "softmax"))
 # What each variable should be, and how to make it: the end of each message about it.
 READ_DARTS = 'Read it with `darts = pd.read_csv("darts.csv")` and keep every throw.'
 DROP = 'Drop only the competitor column: `darts.drop(["competitor"], axis=1)`.'
@@ -25,17 +28,17 @@ PICK = "Pick the competitor of each prediction: `[np.argmax(pred) for pred in pr
 
 def test_layers(submission):
     """Four Dense layers, with the units of the instructions."""
-    passed(expect_dense_units(submission.model(), [128, 64, 32, 4]))
+    passed(expect_dense_units(submission.model(), MODEL.units))
 
 
 def test_activations(submission):
     """Three relu hidden layers and a softmax output layer."""
-    passed(expect_activations(submission.model(), ["relu", "relu", "relu", "softmax"]))
+    passed(expect_activations(submission.model(), MODEL.activations))
 
 
 def test_input_shape(submission):
     """The model takes 2 inputs, the coordinates."""
-    passed(expect_input_shape(submission.model(), 2))
+    passed(expect_input_shape(submission.model(), MODEL.inputs))
 
 
 def test_compile(submission):
@@ -136,7 +139,8 @@ def test_heldout_accuracy(submission, thresholds):
         fail(
             f"On throws your model has never seen, its accuracy is {accuracy:.3f}; it should "
             f"be at least {limit:g}. Check that you fit it on coord_train and "
-            "competitors_train for 200 epochs."
+            "competitors_train for 200 epochs.",
+            measured=f"accuracy {accuracy:.2f}",
         )
     passed(
         f"On throws your model has never seen, its accuracy is {accuracy:.3f} (at least {limit:g} needed)."

@@ -1,6 +1,7 @@
 """Grader for 'Is this dollar bill fake?': a single sigmoid neuron on the four banknote features."""
 
 import numpy as np
+from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import fail, passed
 from keras_course.checks.metrics import heldout_measure
 from keras_course.checks.shared import (
@@ -14,6 +15,8 @@ from keras_course.checks.values import expect_rows, rows_in_test_part, rows_not_
 from keras_course.course.data import learner_table
 
 EXERCISE = "dollar_bills"
+# The model of the instructions: what the checks below expect, and the report shows beside yours.
+MODEL = ExpectedModel(inputs=4, units=(1,), activations=("sigmoid",))
 FEATURES = ("variance", "skewness", "curtosis", "entropy")
 # What each variable should be, and how to make it: the end of each message about it.
 ACCURACY = (
@@ -27,17 +30,17 @@ SPLIT = (
 
 def test_layers(submission):
     """One Dense layer, with the units of the instructions."""
-    passed(expect_dense_units(submission.model(), [1]))
+    passed(expect_dense_units(submission.model(), MODEL.units))
 
 
 def test_activations(submission):
     """The output neuron uses sigmoid."""
-    passed(expect_activations(submission.model(), ["sigmoid"]))
+    passed(expect_activations(submission.model(), MODEL.activations))
 
 
 def test_input_shape(submission):
     """The model takes the 4 features."""
-    passed(expect_input_shape(submission.model(), 4))
+    passed(expect_input_shape(submission.model(), MODEL.inputs))
 
 
 def test_compile(submission):
@@ -55,7 +58,8 @@ def test_heldout_accuracy(submission, thresholds):
         fail(
             f"On bank notes your model has never seen, its accuracy is {accuracy:.3f}; it "
             f"should be at least {limit:g}. Check that you fit it on X_train and y_train "
-            "for 20 epochs."
+            "for 20 epochs.",
+            measured=f"accuracy {accuracy:.2f}",
         )
     passed(
         f"On bank notes your model has never seen, its accuracy is {accuracy:.3f} "

@@ -1,6 +1,7 @@
 """Grader for 'An irrigation machine': a multi-label network with one sigmoid output per parcel."""
 
 import numpy as np
+from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import fail, passed
 from keras_course.checks.metrics import heldout_measure
 from keras_course.checks.shared import (
@@ -14,6 +15,8 @@ from keras_course.checks.values import expect_rows, rows_in_test_part
 from keras_course.course.data import learner_table
 
 EXERCISE = "irrigation"
+# The model of the instructions: what the checks below expect, and the report shows beside yours.
+MODEL = ExpectedModel(inputs=20, units=(64, 3), activations=("relu", "sigmoid"))
 # What each variable should be, and how to make it: the end of each message about it.
 SPLIT = (
     "Keep the test part that the notebook's split makes: `sensors_train, sensors_test, parcels_train, "
@@ -27,17 +30,17 @@ ROUND = (
 
 def test_layers(submission):
     """Two Dense layers, with the units of the instructions."""
-    passed(expect_dense_units(submission.model(), [64, 3]))
+    passed(expect_dense_units(submission.model(), MODEL.units))
 
 
 def test_activations(submission):
     """A relu hidden layer and a sigmoid output layer."""
-    passed(expect_activations(submission.model(), ["relu", "sigmoid"]))
+    passed(expect_activations(submission.model(), MODEL.activations))
 
 
 def test_input_shape(submission):
     """The model takes the 20 sensor readings."""
-    passed(expect_input_shape(submission.model(), 20))
+    passed(expect_input_shape(submission.model(), MODEL.inputs))
 
 
 def test_compile(submission):
@@ -55,7 +58,8 @@ def test_heldout_accuracy(submission, thresholds):
         fail(
             f"On sensor readings your model has never seen, its accuracy is {accuracy:.3f}; it "
             f"should be at least {limit:g}. Check that you fit it on sensors_train and "
-            "parcels_train for 100 epochs."
+            "parcels_train for 100 epochs.",
+            measured=f"accuracy {accuracy:.2f}",
         )
     passed(
         f"On sensor readings your model has never seen, its accuracy is {accuracy:.3f} "

@@ -1,6 +1,7 @@
 """Grader for 'Surviving a meteor strike': a regression network that learns the orbit y = t²."""
 
 import numpy as np
+from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import fail, passed
 from keras_course.checks.metrics import heldout_measure, orbit_error
 from keras_course.checks.shared import (
@@ -12,6 +13,8 @@ from keras_course.checks.shared import (
 )
 
 EXERCISE = "meteor_orbit"
+# The model of the instructions: what the checks below expect, and the report shows beside yours.
+MODEL = ExpectedModel(inputs=1, units=(50, 50, 50, 1), activations=("relu", "relu", "relu", None))
 # What each variable should be, and how to make it: the end of each message about it.
 TWENTY = "It should be your model's predictions: `twenty_min_orbit = model.predict(np.arange(-10, 11))`."
 EIGHTY = "It should be your model's predictions: `model.predict(np.arange(-40, 41))`."
@@ -19,17 +22,17 @@ EIGHTY = "It should be your model's predictions: `model.predict(np.arange(-40, 4
 
 def test_layers(submission):
     """Four Dense layers, with the units of the instructions."""
-    passed(expect_dense_units(submission.model(), [50, 50, 50, 1]))
+    passed(expect_dense_units(submission.model(), MODEL.units))
 
 
 def test_activations(submission):
     """Three relu hidden layers and an output layer with no activation."""
-    passed(expect_activations(submission.model(), ["relu", "relu", "relu", None]))
+    passed(expect_activations(submission.model(), MODEL.activations))
 
 
 def test_input_shape(submission):
     """The model takes 1 input, the time step."""
-    passed(expect_input_shape(submission.model(), 1))
+    passed(expect_input_shape(submission.model(), MODEL.inputs))
 
 
 def test_compile(submission):
@@ -45,7 +48,8 @@ def test_trained_loss(submission, thresholds):
         fail(
             f"Your trained model's mean squared error on time steps between the measured ones "
             f"is {loss:.3g}; it should be at most {limit:g}. Check that you fit the model on "
-            "time_steps and y_positions for 30 epochs."
+            "time_steps and y_positions for 30 epochs.",
+            measured=f"mean squared error {loss:.2g}",
         )
     passed(
         f"Your trained model's mean squared error on time steps between the measured ones is "
@@ -87,7 +91,8 @@ def test_twenty_min_orbit(submission, thresholds):
     if not error <= limit:
         fail(
             f"Your twenty-minute orbit is on average {error:.3g} away from the scientists' "
-            f"orbit y = t²; it should be at most {limit:g}. Train the model for 30 epochs first."
+            f"orbit y = t²; it should be at most {limit:g}. Train the model for 30 epochs first.",
+            measured=f"{error:.2g} away on average",
         )
     passed(
         f"`twenty_min_orbit` is what your model predicts, on average {error:.3g} away from the "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from keras_course.course.paths import GRADERS
@@ -37,6 +37,7 @@ class Branch:
     file: str
     function: str
     parts: tuple[str | None, ...]  # the message's literal text; None where a value goes
+    measures: bool = field(default=False, compare=False)  # the call says the value it found (measured=)
 
     @property
     def template(self) -> str:
@@ -66,7 +67,8 @@ def fail_branches() -> tuple[Branch, ...]:
                 continue
             for node in ast.walk(function):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "fail":
-                    found.append(Branch(path.name, function.name, _parts(node.args[0])))
+                    measures = any(keyword.arg == "measured" for keyword in node.keywords)
+                    found.append(Branch(path.name, function.name, _parts(node.args[0]), measures))
     return tuple(found)
 
 
@@ -84,8 +86,8 @@ REACHED_BY: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {
             "lacking:counting_parameters/summary_and_count_as_text",
             "hidden_layer_params",
         ),
-        "`hidden_layer_params` is 26, the": ("lacking:counting_parameters/no_layers", "hidden_layer_params"),
-        "`hidden_layer_params` is 15: you": (
+        "`hidden_layer_params` is …, the": ("lacking:counting_parameters/no_layers", "hidden_layer_params"),
+        "`hidden_layer_params` is …: you": (
             "lacking:counting_parameters/extra_hidden_layer",
             "hidden_layer_params",
         ),
@@ -250,8 +252,11 @@ def branch_of(file: str, function: str, start: str) -> Branch:
     return found[0]
 
 
-def assert_branches_reached(case: str, messages: dict[str | None, str]) -> None:
-    """Each branch that REACHED_BY gives to this case wrote the message of its check here."""
+def assert_branches_reached(
+    case: str, messages: dict[str | None, str], measured: dict[str | None, str] | None = None
+) -> None:
+    """Each branch that REACHED_BY gives to this case wrote the message of its check here; given
+    what each check measured, a branch that says its value (measured=) said one."""
     for (file, function), starts in REACHED_BY.items():
         for start, (owner, check) in starts.items():
             if owner != case:
@@ -260,3 +265,5 @@ def assert_branches_reached(case: str, messages: dict[str | None, str]) -> None:
             assert check in messages, f"{case}: {check} did not fail, so it does not reach {where}"
             branch = branch_of(file, function, start)
             assert branch.matches(messages[check]), f"{case}: {messages[check]!r} is not from {where}"
+            if measured is not None and branch.measures:
+                assert measured.get(check), f"{case}: {where} measured nothing"

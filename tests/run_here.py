@@ -86,8 +86,9 @@ def _keep(artifacts: Path, cache: Path) -> None:
         shutil.rmtree(partial)
 
 
-def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
-    """Grade the notebook text for exercise_id, running its cells in this process."""
+def grade_here(text: str, exercise_id: str, folder: Path, section: Path | None = None) -> Result:
+    """Grade the notebook text for exercise_id, running its cells in this process; with section,
+    the grading also draws its report section there."""
     course = load_course()
     exercise = course.exercise(exercise_id)
     sandbox = folder / "sandbox"
@@ -98,7 +99,7 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
     cache = _export_cache(text, exercise_id, course.seed, sandbox)
     if cache is not None and cache.is_dir():
         shutil.copytree(cache, folder / "artifacts")
-        return grade_artifacts_here(exercise_id, folder / "artifacts")
+        return grade_artifacts_here(exercise_id, folder / "artifacts", section)
 
     nb = nbformat.reads(text, as_version=4)
     namespace: dict = {"__name__": "__main__"}
@@ -124,28 +125,37 @@ def grade_here(text: str, exercise_id: str, folder: Path) -> Result:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
 
-    result = grade_variables(namespace, exercise_id, folder, errors)
+    result = grade_variables(namespace, exercise_id, folder, errors, section)
     if cache is not None:
         _keep(folder / "artifacts", cache)
     return result
 
 
 def grade_variables(
-    namespace: dict, exercise_id: str, folder: Path, errors: Sequence[CellError] = ()
+    namespace: dict,
+    exercise_id: str,
+    folder: Path,
+    errors: Sequence[CellError] = (),
+    section: Path | None = None,
 ) -> Result:
     """Grade what a notebook for exercise_id left in namespace: exported into folder/artifacts as
-    a kernel exports it, then graded by the exercise's pytest grader."""
+    a kernel exports it, then graded by the exercise's pytest grader (drawing its report section
+    at `section`, if given)."""
     variables = load_course().exercise(exercise_id).variables
     artifacts = folder / "artifacts"
     export_run(variables, namespace, artifacts, [e.__dict__ for e in errors])
-    return grade_artifacts_here(exercise_id, artifacts)
+    return grade_artifacts_here(exercise_id, artifacts, section)
 
 
-def grade_artifacts_here(exercise_id: str, artifacts: Path) -> Result:
-    """Grade an export folder with the exercise's pytest grader, in this process."""
+def grade_artifacts_here(exercise_id: str, artifacts: Path, section: Path | None = None) -> Result:
+    """Grade an export folder with the exercise's pytest grader, in this process; with section,
+    it also draws the report section there (the plugin's --report-section)."""
     with tempfile.TemporaryDirectory(prefix="keras-course-result-") as tmp:
         json_out = Path(tmp) / "result.json"
-        args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", "-p", "no:unraisableexception")
+        options = ["-p", "no:unraisableexception"]
+        if section is not None:
+            options.append(f"--report-section={section}")
+        args = grader_args(exercise_id, json_out, f"--artifacts={artifacts}", *options)
         return run_grader_here(args, json_out, exercise_id)
 
 
@@ -160,3 +170,12 @@ def saved(tmp_path: Path, model, name: str = "model") -> SavedModel:
     """The model as the grader reads it: exported as a notebook's kernel exports it, read back
     without Keras."""
     return read_saved_model(*export(tmp_path, model, name))
+
+
+def dense_model(inputs: int, *layers: tuple[int, str | None]):
+    """A Sequential model of Dense layers, (units, activation) each, on `inputs` features."""
+    import keras
+
+    return keras.Sequential(
+        [keras.Input((inputs,)), *(keras.layers.Dense(u, activation=a) for u, a in layers)]
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from html_checks import page_problems, text_of
 from keras_course.course.config import load_course
 from keras_course.course.paths import EXERCISES, GRADERS, ROOT, SOLUTIONS
 from mistakes import MISTAKES
@@ -156,6 +157,7 @@ def test_check_json_on_a_solution_exits_0_with_the_contract_schema(tmp_path):
     for check in result["checks"]:
         assert set(check) == {"name", "passed", "points", "max_points", "feedback", "pending", "measured"}
         assert check["pending"] is False  # the repository has the held-out data (README: --json)
+        assert check["measured"] == ""  # what a failed check found; a passed one says it in its feedback
 
 
 @pytest.mark.notebook
@@ -163,12 +165,17 @@ def test_check_shows_the_checklist_and_exits_1_on_a_mistake(tmp_path):
     variant = next(m for m in MISTAKES if (m.exercise, m.name) == ("hello_nets", "sigmoid_hidden"))
     notebook = tmp_path / "attempt.ipynb"
     notebook.write_text(variant.apply((SOLUTIONS / "hello_nets.ipynb").read_text()))
-    out = run("check", notebook, "--exercise", "hello_nets")
+    out = run("check", notebook, "--exercise", "hello_nets", "--html", tmp_path / "report.html")
     assert out.returncode == 1
     assert "✓ layers [1/1]" in out.stdout
     assert "✗ activations [0/1] Layer 1 should have activation='relu'" in out.stdout
     assert "Total: 3/4" in out.stdout
     assert "tensorflow" not in (out.stdout + out.stderr).lower()
+    # --html: the same result as an HTML report, its model table drawn in the grading
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page_problems(html) == [] and f"wrote {tmp_path / 'report.html'}" in out.stdout
+    assert "Failed: activations (0 of 1 point). Layer 1 should have activation='relu'" in text_of(html)
+    assert '<td class="differs">sigmoid <span class="flag">differs</span></td>' in html
 
 
 @pytest.mark.notebook

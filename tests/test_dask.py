@@ -30,7 +30,7 @@ from keras_course.grade import dask_executor, dask_worker
 from keras_course.grade.batch import grade_folder
 from keras_course.grade.jobs import Recorder
 from keras_course.grade.layouts import Job, find_submissions
-from keras_course.grade.result_store import RESULTS_DIR, ResultStore
+from keras_course.grade.result_store import RESULTS_DIR, ResultStore, kept_section
 from keras_course.grade.settings import Settings
 from keras_course.report.results import GRADER_FAILED, to_json
 from keras_course.run import process_tree
@@ -136,7 +136,8 @@ def gone(process: psutil.Process) -> bool:
 def test_the_same_results_as_the_local_pool(client, tmp_path):
     """The same JSON from the cluster as from the local pool, sandboxed as the course says; the
     data files reached the workers; a file that is not a notebook is named by its path here, and
-    so is one swapped for a link to another learner's after the batch found it (not read)."""
+    so is one swapped for a link to another learner's after the batch found it (not read). The
+    report sections are drawn on the worker and kept here as the local pool keeps them."""
     folder = tmp_path / "batch"
     hand_in(folder, "ann", notebook("hidden_layer_params = 20"))
     broken = hand_in(folder, "cy", "this is not a notebook")
@@ -146,11 +147,14 @@ def test_the_same_results_as_the_local_pool(client, tmp_path):
     swapped.symlink_to(folder / "ann" / "counting_parameters.ipynb")
 
     on_dask = grade_folder(
-        folder, scheduler=client.scheduler.address, results_dir=tmp_path / "dask", found=found
+        folder, scheduler=client.scheduler.address, results_dir=tmp_path / "dask", found=found, sections=True
     )
-    here = grade_folder(folder, jobs_at_once=2, results_dir=tmp_path / "here", found=found)
+    here = grade_folder(folder, jobs_at_once=2, results_dir=tmp_path / "here", found=found, sections=True)
 
     assert to_json(on_dask) == to_json(here)
+    drawn = kept_section(tmp_path / "dask", "ann", "counting_parameters")
+    assert drawn is not None and drawn == kept_section(tmp_path / "here", "ann", "counting_parameters")
+    assert kept_section(tmp_path / "dask", "cy", "counting_parameters") is None  # not a notebook: none
     graded = {r.learner: r for r in on_dask if r.exercise == "counting_parameters"}
     assert (graded["ann"].score, graded["ann"].isolation) == (2, "sandbox")
     assert str(broken) in graded["cy"].error

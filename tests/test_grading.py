@@ -47,7 +47,8 @@ def assert_loses_exactly(variant, result) -> None:
         messages = [c.feedback for c in result.checks if not c.passed]
         assert any(variant.message in m for m in messages), messages
     failed = {c.name: c.feedback for c in result.checks if not c.passed}
-    assert_branches_reached(f"mistake:{variant.exercise}/{variant.name}", failed)
+    measured = {c.name: c.measured for c in result.checks if not c.passed}
+    assert_branches_reached(f"mistake:{variant.exercise}/{variant.name}", failed, measured)
 
 
 @pytest.mark.parametrize("variant", QUICK + TRAINED, ids=lambda v: f"{v.exercise}-{v.name}")

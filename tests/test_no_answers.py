@@ -7,7 +7,8 @@ counting_parameters's `hidden_layer_params`. What the learner sees before solvin
 - the nbgrader release: the source notebook that `keras-course nbgrader` writes, with nbgrader's
   ClearSolutions, ClearOutput and ClearHiddenTests applied, as `nbgrader generate_assignment` does;
 - the stub in exercises/ that `keras-course check` grades;
-- the feedback `keras-course check` gives on that stub untouched.
+- the feedback `keras-course check` gives on that stub untouched, and its HTML report
+  (`check --html`), read as text.
 
 Numbers alone would match everywhere ("(2 points)", "it takes 2 inputs"), so each answer is
 matched where it would be an answer (see `answer_patterns`): a parameter count next to the
@@ -21,14 +22,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 import pytest
+from html_checks import text_of
 from keras_course.author.nbgrader_course import source_notebook
 from keras_course.author.stubs import make_stub
 from keras_course.checks.submission import Submission
 from keras_course.course.config import load_course
 from keras_course.course.paths import EXERCISES, SOLUTIONS
+from keras_course.grade.html_reports import notebook_report, read_section
 from keras_course.plugin import exported_run
 from lacking import QUICK_EDITS
 from mistakes import Variant
@@ -135,12 +139,14 @@ def cell_text(nb: nbformat.NotebookNode) -> str:
 @pytest.mark.parametrize("exercise_id", list(COURSE.exercises))
 def test_no_answer_in_what_a_learner_sees_before_solving(tmp_path, answers, exercise_id):
     stub = (EXERCISES / f"{exercise_id}.ipynb").read_text(encoding="utf-8")
-    result = grade_here(stub, exercise_id, tmp_path)
+    result = grade_here(stub, exercise_id, tmp_path, section=tmp_path / "section.json")
     feedback = [c.feedback for c in result.checks] + result.cell_errors + [result.error or ""]
+    report = notebook_report(Path(f"{exercise_id}.ipynb"), result, read_section(tmp_path / "section.json"))
     seen = {
         "the nbgrader release": cell_text(release(exercise_id)),
         "the stub in exercises/": cell_text(nbformat.reads(stub, as_version=4)),
         "the feedback on the untouched stub": "\n".join(feedback),
+        "the HTML report on the untouched stub": text_of(report),
     }
     found = {where: leaks(text, answers[exercise_id]) for where, text in seen.items()}
     assert found == dict.fromkeys(seen, []), f"{exercise_id}: {answers[exercise_id]}"

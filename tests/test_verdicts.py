@@ -59,7 +59,8 @@ def test_lacking_subject_fails_with_a_message_naming_it(tmp_path, variant: Lacki
     assert set(failed) == set(variant.fails), failed
     for name, piece in variant.fails.items():
         assert piece in failed[name], (name, failed[name])
-    assert_branches_reached(f"lacking:{variant.id}", failed)
+    measured = {c.name: c.measured for c in result.checks if not c.passed}
+    assert_branches_reached(f"lacking:{variant.id}", failed, measured)
 
 
 # What a check reads decides which lacks apply to it: a check that reads the model must fail
@@ -235,13 +236,40 @@ UNIT_CASES = {
 }
 
 
+# What each unit case's failed check measured: the value found, by which the class dashboard
+# counts a class's failures (report/dashboard.py), never the expected answer alone.
+UNIT_MEASURED = {
+    "not_dense": "layer 2: BatchNormalization",
+    "optimizer": "optimizer 'adam'",
+    "loss": "loss 'mean_squared_error'",
+    "own_loss_function": "loss 'squared_gap'",
+    "own_activation_function": "layer 1: halved",
+    "no_metrics": "metrics: none",
+    "other_metrics": "metrics: 'mean_absolute_error', 'mean_squared_error'",
+    "unbuilt_predictions": "not built",
+    "batch_dimension_in_input_shape": "input shape (None, 3)",
+    "input_width": "3 inputs",
+    "not_dense_predictions": "layer 1 is a BatchNormalization, not a Dense layer",
+    "unknown_activation": "layer 1 uses activation='selu', which the grader does not know",
+    "nan_weights": "NaN or infinite weights",
+}
+
+
+def test_every_failure_of_the_shared_checks_says_the_value_it_found():
+    """Every fail() of checks/shared.py and checks/metrics.py passes measured=."""
+    shared_branches = [b for b in fail_branches() if b.file in ("shared.py", "metrics.py")]
+    assert len(shared_branches) > 10, "the shared checks' branches were not found"
+    assert [b.template for b in shared_branches if not b.measures] == []
+
+
 @pytest.mark.parametrize("name", list(UNIT_CASES))
 def test_shared_check_fails_with_its_message(tmp_path, name):
     build, check, piece = UNIT_CASES[name]
     with pytest.raises(CheckFailed) as caught:
         check(saved(tmp_path, build()))
     assert piece in str(caught.value)
-    assert_branches_reached(f"unit:{name}", {None: str(caught.value)})
+    assert caught.value.measured == UNIT_MEASURED[name]
+    assert_branches_reached(f"unit:{name}", {None: str(caught.value)}, {None: caught.value.measured})
 
 
 def test_a_failed_check_says_the_value_it_measured_and_a_passed_one_says_none(tmp_path):

@@ -52,7 +52,9 @@ def test_the_wheel_holds_the_learner_files_as_the_repository_has_them(wheel):
         name for name in files if name.startswith("keras_course/") and not name.startswith(PACKAGE_DATA)
     }
     package = ROOT / "graders" / "keras_course"
-    assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    templates = (package / "report" / "templates").iterdir()  # the HTML reports'
+    shipped = [*package.rglob("*.py"), *templates]
+    assert modules == {f"keras_course/{p.relative_to(package).as_posix()}" for p in shipped}
 
 
 def test_the_wheel_holds_no_tool_a_learner_does_not_run(wheel):

@@ -23,6 +23,7 @@ from keras_course.course.config import SANDBOX_MODES, Course, load_course
 from keras_course.course.errors import CourseError
 from keras_course.course.roster import Learner
 from keras_course.grade.layouts import Found, find_submissions
+from keras_course.grade.result_store import RESULTS_DIR
 from keras_course.grade.settings import Settings
 from keras_course.report.github import NOTE as GITHUB_NOTE
 from keras_course.report.github import step_files, whole_points, write_step_outputs
@@ -73,6 +74,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(to_json([result]))
     else:
         print(checklist(result, color=sys.stdout.isatty(), note=GITHUB_NOTE if args.github else None))
+    if args.html:
+        print(f"wrote {args.html}", file=sys.stderr if args.json else sys.stdout)
     if args.github:  # the step's result is written: the reporter, not this step, fails the run
         return 0
     return 0 if result.passed_here else 1
@@ -88,6 +91,10 @@ def check_result(args: argparse.Namespace) -> Result:
     read_submission(notebook, exercise_id)  # bad input fails here, before any kernel starts
     settings = settings_of(args, load_course(), "check")
     isolation(settings.sandbox)  # "required" where the sandbox cannot run: one line, before any kernel starts
+    if args.html:
+        from keras_course.grade.html_reports import checked_with_report  # lazy: only a report draws
+
+        return checked_with_report(Path(args.html), notebook, exercise_id, "", settings)
     return grade_notebook(notebook, exercise_id, "", settings, here=True)
 
 
@@ -114,10 +121,14 @@ def check_for_github(args: argparse.Namespace) -> Result:
 
 
 def write_reports(
-    results: list[Result], args: argparse.Namespace, learners: dict[str, Learner] | None = None
+    results: list[Result],
+    args: argparse.Namespace,
+    learners: dict[str, Learner] | None = None,
+    results_dir: Path | None = None,
 ) -> None:
-    """The report files the options ask for, and the summary table on stdout. A file that cannot
-    be written does not keep the others from being written: a one-line error names it after."""
+    """The report files the options ask for, and the summary table on stdout; with --html-dir,
+    the HTML reports, drawn with the sections kept in results_dir. A file that cannot be written
+    does not keep the others from being written: a one-line error names it after."""
     learners = learners or {}
     names = {learner_id: who.name for learner_id, who in learners.items()}
     unwritten = []
@@ -127,6 +138,14 @@ def write_reports(
         except OSError as exc:
             unwritten.append(f"{path} ({exc.strerror or exc})")
     print(summary_table(results, list(load_course().exercises), names))
+    if getattr(args, "html_dir", None) and results_dir is not None:
+        from keras_course.grade.html_reports import write_html_dir  # lazy: only a report renders
+
+        try:
+            index = write_html_dir(Path(args.html_dir), results, results_dir, names)
+            print(f"HTML reports: the class dashboard is {index.resolve()}")
+        except CourseError as exc:
+            unwritten.append(str(exc))
     if unwritten:
         kept = "the results are stored: --resume writes the reports without grading again"
         raise CourseError(f"cannot write {', '.join(unwritten)}; {kept}")
@@ -197,6 +216,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     found = discover(folder)
     learners = learners_of(found, roster)
+    results_dir = Path(args.results_dir) if args.results_dir else folder.resolve() / RESULTS_DIR
 
     with BatchProgress() as progress:
         results = grade_folder(
@@ -209,8 +229,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
             resume=args.resume,
             results_dir=args.results_dir,
             progress=progress,
+            sections=bool(args.html_dir),
         )
-    write_reports(results, args, learners)
+    write_reports(results, args, learners, results_dir)
     return batch_exit_code(results)
 
 
@@ -247,12 +268,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
             shutil.copytree(sample, folder / sample.name)
         print(f"Grading the reference solutions and the samples in {SAMPLES} ...", flush=True)
-        results = grade_folder(folder, found=discover(folder), jobs_at_once=args.jobs)
-    for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
-        if result.learner != "reference" and result.score < result.max_score and result.submitted:
-            print(checklist(result))
-    print()
-    write_reports(results, args)
+        results = grade_folder(
+            folder, found=discover(folder), jobs_at_once=args.jobs, sections=bool(args.html_dir)
+        )
+        for result in results:  # the samples' mistakes; the gradebook below shows what was not submitted
+            if result.learner != "reference" and result.score < result.max_score and result.submitted:
+                print(checklist(result))
+        print()
+        write_reports(results, args, results_dir=folder / RESULTS_DIR)  # the sections are in folder
     return batch_exit_code(results)
 
 
@@ -340,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="in a GitHub Actions step (GitHub Classroom): write the result, a test per check, as the "
         "step's output `result` and the checklist to its summary; needs --exercise; exit 0 once written",
     )
+    check.add_argument(
+        "--html", metavar="FILE", help="also write the report as one HTML file: checklist, model, figures"
+    )
     check.set_defaults(func=cmd_check)
 
     def report_options(p: argparse.ArgumentParser) -> None:
@@ -347,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--csv", help="write the gradebook CSV to this file")
         p.add_argument("--junit", help="write JUnit XML to this file")
         p.add_argument("--jobs", type=int, default=None, help="notebooks graded at once")
+        p.add_argument(
+            "--html-dir",
+            metavar="DIR",
+            help="write an HTML report per learner and the class dashboard, DIR/index.html",
+        )
 
     grade = sub.add_parser(
         "grade",

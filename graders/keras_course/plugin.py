@@ -14,6 +14,10 @@ A fixture that fails (the run could not be set up: a slot's folder that cannot b
 or a grader module the course does not know, is the grader's failure, not the learner's: the
 result says so (results.GRADER_FAILED, Result.grader_error), and `grade --resume` grades again.
 
+With --report-section PATH (`check --html`, `grade --html-dir`), the notebook's section of the
+HTML report is drawn once the checks have run, while its export is still there: its model beside
+the grader's MODEL and the grader's figures (grade/report_section.py, imported only then).
+
 In a grading process of its own (--cap-check-memory, which grader_processes.py passes), the
 process's address space is capped once the notebook has run, at what it holds plus course.toml
 [limits] checks_mb: a check that allocates past it fails with OUT_OF_MEMORY, in plain words.
@@ -76,6 +80,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="cap this process's memory once the notebook has run (course.toml [limits] checks_mb)",
     )
     group.addoption(
+        "--report-section",
+        default=None,
+        help="draw the notebook's section of the HTML report (its model, the figures) as JSON here",
+    )
+    group.addoption(
         "--artifacts",
         default=None,
         help="grade variables a notebook already exported (by keras_course.grade.notebook_checks)",
@@ -103,6 +112,9 @@ def run(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:
     artifacts = config.getoption("--artifacts")
     result = exported_run(Path(artifacts)) if artifacts else _run_notebook(request, exercise)
     config.pluginmanager.get_plugin(GRADEBOOK).record_run(result)
+    section = config.getoption("--report-section")
+    if section:  # drawn once the checks have run, before the run's folder is removed
+        request.addfinalizer(lambda: _write_section(request, exercise, result, Path(section)))
     if config.getoption(CAP_OPTION):  # a grading process of its own, whose kernel has ended
         _cap_memory(exercise)
     return result
@@ -115,6 +127,16 @@ def _cap_memory(exercise: Exercise) -> None:
         with contextlib.suppress(CourseError):  # the check that reads it says what is wrong
             learner_table(name)
     cap_address_space(load_course().checks_mb)
+
+
+def _write_section(request: pytest.FixtureRequest, exercise: Exercise, run: RunResult, target: Path) -> None:
+    """The report's section of this notebook, from its export and the grader's MODEL."""
+    # lazy: only a report draws (matplotlib, seaborn); a plain grading imports none of it
+    from keras_course.grade.report_section import write_section
+
+    notebook = request.config.getoption("--submission")
+    expected = getattr(request.module, "MODEL", None)
+    write_section(target, Submission(exercise, run), expected, Path(notebook) if notebook else None)
 
 
 def _run_notebook(request: pytest.FixtureRequest, exercise: Exercise) -> RunResult:

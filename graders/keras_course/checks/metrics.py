@@ -29,7 +29,8 @@ def heldout_measure(exercise_id: str, model: SavedModel) -> float:
     if not model.finite:
         fail(
             "Your model's weights hold NaN or infinite values, so its predictions mean nothing. "
-            "Training went wrong: check the data you fit it on and the optimizer's settings."
+            "Training went wrong: check the data you fit it on and the optimizer's settings.",
+            measured="NaN or infinite weights",
         )
     data = heldout(exercise_id)
     predicted = predictions(model, data.x, OUTPUTS[exercise_id], "example")

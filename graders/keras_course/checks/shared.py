@@ -2,16 +2,18 @@
 compile, and the model's predictions.
 
 Each helper fails with a message that says what was expected, what the learner's model has,
-and which argument of which line to fix. When it passes, it returns what it measured on the
-learner's model, in a sentence for the ✓ feedback (the graders hand it to feedback.passed).
-The graders in graders/test_<id>.py call these with the exercise's own expected values, so the
-expected values stay in the grader file. Every helper that reads the model fails first on a
-model without layers: nothing passes on what is not there.
+and which argument of which line to fix, and with the value it found in a few words (measured=,
+"layer 2: 32 units"), by which the class dashboard counts a class's failures. When it passes,
+it returns what it measured on the learner's model, in a sentence for the ✓ feedback (the
+graders hand it to feedback.passed). The graders in graders/test_<id>.py call these with the
+exercise's own expected values, so the expected values stay in the grader file. Every helper
+that reads the model fails first on a model without layers: nothing passes on what is not there.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,7 +36,8 @@ def _layers(model: SavedModel) -> list[Layer]:
     if not layers:
         fail(
             "Your model has no layers. Add the layers of the instructions with "
-            "`model.add(Dense(...))`; if the cell that adds them stopped with an error, fix that first."
+            "`model.add(Dense(...))`; if the cell that adds them stopped with an error, fix that first.",
+            measured="no layers",
         )
     return layers
 
@@ -46,18 +49,20 @@ def _dense_stack(model: SavedModel, count: int) -> list[Layer]:
         fail(
             f"Your model should have {plural(count, 'Dense layer')}; "
             f"yours has {plural(len(layers), 'layer')}. "
-            "Add one Dense layer for each layer in the instructions."
+            "Add one Dense layer for each layer in the instructions.",
+            measured=plural(len(layers), "layer"),
         )
     for number, layer in enumerate(layers, start=1):
         if layer.class_name != "Dense":
             fail(
                 f"Layer {number} should be a Dense layer; yours is a {layer.class_name} layer. "
-                f"Make your {ordinal(number)} layer `Dense(...)`."
+                f"Make your {ordinal(number)} layer `Dense(...)`.",
+                measured=f"layer {number}: {layer.class_name}",
             )
     return layers
 
 
-def expect_dense_units(model: SavedModel, units: list[int]) -> str:
+def expect_dense_units(model: SavedModel, units: Sequence[int]) -> str:
     """The model is a stack of len(units) Dense layers with these units, in order."""
     layers = _dense_stack(model, len(units))
     for number, (layer, expected) in enumerate(zip(layers, units, strict=True), start=1):
@@ -74,7 +79,7 @@ def _shown(activation: str | None) -> str:
     return "no activation" if activation in (None, "linear") else f"activation='{activation}'"
 
 
-def expect_activations(model: SavedModel, activations: list[str | None]) -> str:
+def expect_activations(model: SavedModel, activations: Sequence[str | None]) -> str:
     """Layer by layer, the activations match; None means no activation (linear)."""
     layers = _dense_stack(model, len(activations))
     for number, (layer, expected) in enumerate(zip(layers, activations, strict=True), start=1):
@@ -85,7 +90,10 @@ def expect_activations(model: SavedModel, activations: list[str | None]) -> str:
             fix = f"Remove the `activation=` argument of your {ordinal(number)} Dense layer."
         else:
             fix = f"Check the `activation=` argument of your {ordinal(number)} Dense layer."
-        fail(f"Layer {number} should have {_shown(expected)}; yours has {_shown(found)}. {fix}")
+        fail(
+            f"Layer {number} should have {_shown(expected)}; yours has {_shown(found)}. {fix}",
+            measured=f"layer {number}: {found or 'no activation'}",
+        )
     found = [
         layer.activation if layer.activation not in (None, "linear") else "no activation" for layer in layers
     ]
@@ -102,11 +110,12 @@ def expect_input_shape(model: SavedModel, inputs: int) -> str:
     _layers(model)
     hint = f"`input_shape=({inputs},)` in your first Dense layer, or `keras.Input(shape=({inputs},))`"
     if model.input_shape is None:
-        fail(f"Your model does not know the shape of its input. Give it {hint}.")
+        fail(f"Your model does not know the shape of its input. Give it {hint}.", measured="no input shape")
     if tuple(model.input_shape) != (inputs,):
         fail(
             f"Your model should take {plural(inputs, 'input')}, with input shape ({inputs},); "
-            f"yours has input shape {_shape_text(model.input_shape)}. Use {hint}."
+            f"yours has input shape {_shape_text(model.input_shape)}. Use {hint}.",
+            measured=f"input shape {_shape_text(model.input_shape)}",
         )
     return f"The model takes input shape {_shape_text(model.input_shape)}."
 
@@ -117,13 +126,15 @@ def expect_parameters(model: SavedModel, count: int) -> str:
     if not model.built:
         fail(
             "Your model has not been built, so it has no parameters yet. "
-            "Give the first layer an input shape; then model.summary() shows the count."
+            "Give the first layer an input shape; then model.summary() shows the count.",
+            measured="not built",
         )
     found = model.count_params()
     if found != count:
         fail(
             f"Your model should have {count} parameters; yours has {found}. "
-            "model.summary() lists them by layer: check the units and the input shape."
+            "model.summary() lists them by layer: check the units and the input shape.",
+            measured=f"{found} parameters",
         )
     return f"The model has {found} parameters."
 
@@ -150,7 +161,8 @@ def expect_compiled(model: SavedModel) -> dict:
     if not model.compile_config:
         fail(
             "Your model was not compiled. Call `model.compile(optimizer=..., loss=..., "
-            "metrics=...)` before training it."
+            "metrics=...)` before training it.",
+            measured="not compiled",
         )
     return model.compile_config
 
@@ -163,13 +175,15 @@ def expect_compile(model: SavedModel, optimizer: str, loss: str, metrics: list[s
     if found_optimizer != optimizer:
         fail(
             f"Your model should be compiled with optimizer='{optimizer}'; yours uses "
-            f"'{found_optimizer}'. Check the `optimizer=` argument of model.compile."
+            f"'{found_optimizer}'. Check the `optimizer=` argument of model.compile.",
+            measured=f"optimizer '{found_optimizer}'",
         )
     found_loss = _name(config.get("loss"))
     if found_loss != _name(loss):
         fail(
             f"Your model should be compiled with loss='{loss}'; yours uses '{found_loss}'. "
-            "Check the `loss=` argument of model.compile."
+            "Check the `loss=` argument of model.compile.",
+            measured=f"loss '{found_loss}'",
         )
     measured = f"Compiled with optimizer '{found_optimizer}' and loss '{found_loss}'"
     if metrics:
@@ -179,7 +193,8 @@ def expect_compile(model: SavedModel, optimizer: str, loss: str, metrics: list[s
             shown = ", ".join(f"'{m}'" for m in found) or "none"
             fail(
                 f"Your model should track metrics={metrics!r}; yours tracks {shown}. "
-                "Check the `metrics=` argument of model.compile."
+                "Check the `metrics=` argument of model.compile.",
+                measured=f"metrics: {shown}",
             )
         measured += ", tracking " + ", ".join(f"'{m}'" for m in found)
     return measured + "."
@@ -198,21 +213,24 @@ def predictions(model: SavedModel, x: np.ndarray, outputs: int, example: str) ->
     if not model.built:
         fail(
             "Your model has not been built, so it has no weights to predict with. "
-            "Give the first layer an input shape and train the model."
+            "Give the first layer an input shape and train the model.",
+            measured="not built",
         )
     first = layers[0]
     if first.class_name == "Dense" and first.weights and first.weights[0].shape[0] != x.shape[1]:
         fail(
             f"Your model takes {plural(first.weights[0].shape[0], 'input')}, but each {example} "
-            f"has {x.shape[1]}. Check the input shape of your first Dense layer."
+            f"has {x.shape[1]}. Check the input shape of your first Dense layer.",
+            measured=plural(first.weights[0].shape[0], "input"),
         )
     try:
         out = model.predict(x)
     except ExportError as exc:
-        fail(f"The grader cannot compute your model's predictions: {exc}.")
+        fail(f"The grader cannot compute your model's predictions: {exc}.", measured=str(exc))
     if out.shape[1] != outputs:
         fail(
             f"Your model gives {plural(out.shape[1], 'output')} for each {example}; it should give "
-            f"{outputs}. Check the units of your last Dense layer."
+            f"{outputs}. Check the units of your last Dense layer.",
+            measured=plural(out.shape[1], "output"),
         )
     return out

@@ -127,12 +127,17 @@ class Submission:
         """The manifest entry of a variable that the notebook defined; fix says what to do when
         the export could not write it."""
         entry = self.manifest.get(name, {"kind": "missing"})
+        unreadable = f"`{name}` could not be read back"
         if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
-            fail(f"`{name}` could not be read back (the export wrote something the grader does not know).")
+            fail(
+                f"`{name}` could not be read back (the export wrote something the grader does not know).",
+                measured=unreadable,
+            )
         if entry["kind"] == "missing":
-            fail(f"Your notebook does not define `{name}`.{self._why_missing()}")
+            fail(f"Your notebook does not define `{name}`.{self._why_missing()}", measured=f"no `{name}`")
         if entry["kind"] == "unexportable":
-            fail(f"`{name}` could not be read back ({str(entry.get('reason'))[:300]}). {fix}")
+            reason = str(entry.get("reason"))[:300]
+            fail(f"`{name}` could not be read back ({reason}). {fix}", measured=unreadable)
         return entry
 
     def _array(self, name: str, filename: object) -> np.ndarray:
@@ -166,19 +171,22 @@ class Submission:
     def _read_model(self, name: str) -> SavedModel:
         entry = self.entry(name, "Create it with `Sequential()` and add its layers.")
         if entry["kind"] != "keras_model":
+            kind = _a_kind(entry)
             fail(
-                f"`{name}` should be a Keras model; yours is {_a_kind(entry)}. Create it with `Sequential()`."
+                f"`{name}` should be a Keras model; yours is {kind}. Create it with `Sequential()`.",
+                measured=f"`{name}` is {kind}",
             )
         assert self.run.artifacts is not None
         try:
             saved = read_saved_model(self.run.artifacts, entry)
         except ExportError as exc:
-            fail(f"`{name}` could not be read back: {exc}.")
+            fail(f"`{name}` could not be read back: {exc}.", measured=f"`{name}` could not be read back")
         if saved.custom_classes:
             names = ", ".join(saved.custom_classes)
             fail(
                 f"`{name}` uses custom classes ({names}) that the grader does not load. "
-                "Build it from keras.Sequential and keras.layers.Dense."
+                "Build it from keras.Sequential and keras.layers.Dense.",
+                measured=f"custom classes: {names}",
             )
         return saved
 

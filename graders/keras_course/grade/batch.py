@@ -65,6 +65,7 @@ def grade_folder(
     resume: bool = False,
     results_dir: Path | None = None,
     progress: Progress | None = None,
+    sections: bool = False,
 ) -> list[Result]:
     """Grade every submission under folder (found: what layouts.find_submissions found there);
     one result per learner and exercise, sorted by learner and exercise. learners adds the
@@ -74,7 +75,9 @@ def grade_folder(
     it is done; with resume, a stored result of the same notebook and settings is kept and
     only the rest is graded; a result graded with weaker isolation than this batch gets is
     graded again. CourseError, before anything is graded, when the sandbox is required and
-    cannot run. The jobs run on executor(jobs_at_once, scheduler).
+    cannot run. The jobs run on executor(jobs_at_once, scheduler). sections: each grading also
+    draws its notebook's report section, kept beside its result (result_store.py), and a result
+    kept by resume needs one.
     """
     course = load_course()
     level = isolation(settings.sandbox_mode(course))
@@ -91,14 +94,14 @@ def grade_folder(
     store = ResultStore(Path(results_dir) if results_dir else folder / RESULTS_DIR, course, settings, level)
     todo = []
     for job in found.jobs:
-        kept = store.load(job.learner, job.exercise, job.notebook) if resume else None
+        kept = store.load(job.learner, job.exercise, job.notebook, sections) if resume else None
         if kept is None:
             todo.append(job)
         else:
             results.append(kept)
     if progress is not None:
         progress.start(len(todo))
-    recorder = Recorder(store, progress.graded if progress is not None else None)
+    recorder = Recorder(store, progress.graded if progress is not None else None, sections)
     results += executor(jobs_at_once, scheduler)(todo, settings, recorder)
     order = {ex: i for i, ex in enumerate(course.exercises)}
     return sorted(results, key=lambda r: (r.learner, order.get(r.exercise, 99)))

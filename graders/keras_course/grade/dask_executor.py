@@ -69,7 +69,7 @@ def run_jobs_on_dask(
             futures, digests = {}, {}
             for job in jobs:
                 try:
-                    future, digests[job] = submit(client, job, settings, data)
+                    future, digests[job] = submit(client, job, settings, data, recorder.sections)
                     futures[future] = job
                 except (CourseError, OSError) as exc:  # not sent: told, and graded again by --resume
                     recorder.record(unsent(job, exc), "")
@@ -77,19 +77,23 @@ def run_jobs_on_dask(
             # default client, which need not be this one (dask/distributed#4357): a future whose
             # event was first waited on there then fails with "bound to a different event loop".
             for future in as_completed(futures, loop=client.loop):  # each future once, however often it ran
-                recorder.record(task_result(future, futures[future]), digests[futures[future]])
+                job = futures[future]
+                result, section = task_result(future, job)
+                recorder.record(result, digests[job], section)
     finally:
         client.close()
     return recorder.done
 
 
-def submit(client: object, job: Job, settings: Settings, data: object) -> tuple[object, str]:
+def submit(
+    client: object, job: Job, settings: Settings, data: object, sections: bool = False
+) -> tuple[object, str]:
     """The grading task of one job on the cluster, and the sha256 of the notebook it grades, read
     as a real file (run/real_files.py): CourseError where it is no longer one, OSError where it
     cannot be read."""
     notebook = notebook_bytes(job.notebook)
     course = course_digest(job.exercise)
-    args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data)
+    args = (notebook, str(job.notebook), job.exercise, job.learner, settings, course, data, sections)
     future = client.submit(grade_task, *args, resources={SLOTS: 1}, pure=False)  # type: ignore[attr-defined]
     return future, hashlib.sha256(notebook).hexdigest()
 
@@ -103,18 +107,19 @@ def unsent(job: Job, exc: CourseError | OSError) -> Result:
     return grader_failed(job.learner, job.exercise, f"{job.notebook}: {exc.strerror or exc}")
 
 
-def task_result(future: object, job: Job) -> Result:
-    """The result of a job's task: the learner's error where the notebook ended its worker each
-    time it was tried; the grader's failure where the task raised or the worker could not grade."""
+def task_result(future: object, job: Job) -> tuple[Result, str | None]:
+    """The result of a job's task, and its report section if one was drawn: the learner's error
+    where the notebook ended its worker each time it was tried; the grader's failure where the
+    task raised or the worker could not grade."""
     from distributed import KilledWorker  # lazy: Dask is an optional dependency
 
     try:
         answer = future.result()  # type: ignore[attr-defined]
         if "result" in answer:
-            return Result.from_dict(answer["result"])
-        return grader_failed(job.learner, job.exercise, str(answer["error"]))
+            return Result.from_dict(answer["result"]), answer.get("section")
+        return grader_failed(job.learner, job.exercise, str(answer["error"])), None
     except KilledWorker:
         why = "its grading ended the Dask worker that ran it, each time it was tried"
-        return error_result(job.learner, job.exercise, why)
+        return error_result(job.learner, job.exercise, why), None
     except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
-        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
+        return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}"), None

@@ -195,19 +195,24 @@ def grade_task(
     settings: Settings,
     course_sha256: str,
     data: DataFiles,
+    sections: bool = False,
 ) -> dict:
     """One learner's notebook graded on a worker: {"result": Result as a dict}, or {"error":
     why it was not graded} for the client to make an error result of. where is the notebook's
-    path on the client: messages name it, not the worker's copy."""
+    path on the client: messages name it, not the worker's copy. With sections, the report
+    section is drawn here, where the export is, and sent back as "section" (its JSON, or None
+    where none was drawn)."""
     if course_digest(exercise_id) != course_sha256:
         return {
             "error": f"the Dask worker on {socket.gethostname()} has another course.toml or other "
             "graders than the client: install the same keras-course there"
         }
     with DATA.using(data), spooled(notebook, Path(where).name) as path:
-        result = grade_job(Job(learner, exercise_id, path), settings, slots=warm_slots(settings))
+        section = path.parent / "section.json" if sections else None
+        result = grade_job(Job(learner, exercise_id, path), settings, warm_slots(settings), section=section)
         text = json.dumps(asdict(result)).replace(json.dumps(str(path))[1:-1], json.dumps(where)[1:-1])
-    return {"result": json.loads(text)}
+        drawn = section.read_text(encoding="utf-8") if section is not None and section.is_file() else None
+    return {"result": json.loads(text), "section": drawn}
 
 
 def end_leftovers(folder: Path) -> None:

@@ -64,10 +64,17 @@ def grader_args(exercise_id: str, json_out: Path, *options: str) -> list[str]:
 
 
 def pytest_args(
-    notebook: Path, exercise_id: str, learner: str, json_out: Path, settings: Settings
+    notebook: Path,
+    exercise_id: str,
+    learner: str,
+    json_out: Path,
+    settings: Settings,
+    section: Path | None = None,
 ) -> list[str]:
-    submission = f"--submission={notebook.resolve()}"
-    return grader_args(exercise_id, json_out, submission, f"--learner={learner}", *settings.pytest_options())
+    args = grader_args(exercise_id, json_out, f"--submission={notebook.resolve()}", f"--learner={learner}")
+    if section is not None:
+        args.append(f"--report-section={section.resolve()}")
+    return args + settings.pytest_options()
 
 
 def run_grader_here(args: list[str], json_out: Path, exercise_id: str) -> Result:
@@ -105,13 +112,15 @@ def grade_notebook(
     *,
     here: bool = False,
     warm: Handle | None = None,
+    section: Path | None = None,
 ) -> Result:
     """Grade a notebook with its pytest grader: here, or in a fresh process (grader_processes.py)
     so that nothing one grading does reaches the next. warm is the slot's fork server, whose
-    kernels start with TensorFlow already imported (forkserver.py)."""
+    kernels start with TensorFlow already imported (forkserver.py). section: where the grading
+    writes the notebook's report section (report/section.py), drawn from its export."""
     with OwnedFolder(RESULT_PREFIX) as tmp:
         json_out = Path(tmp) / "result.json"
-        args = pytest_args(notebook, exercise_id, learner, json_out, settings)
+        args = pytest_args(notebook, exercise_id, learner, json_out, settings, section)
         if here:
             return run_grader_here(args, json_out, exercise_id)
         limit = settings.limits(load_course())["timeout"] + 120

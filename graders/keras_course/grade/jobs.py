@@ -6,9 +6,11 @@ Stopped while a batch grades.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from keras_course.course.errors import CourseError
 from keras_course.grade.grading import error_result, grade_notebook, grader_failed
@@ -31,17 +33,23 @@ class Stopped(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
-def grade_job(job: Job, settings: Settings, slots: WarmSlots | None = None) -> Result:
+def grade_job(
+    job: Job, settings: Settings, slots: WarmSlots | None = None, section: Path | None = None
+) -> Result:
     """One learner's result, whatever their notebook does; bad input is told without a kernel,
     and whatever else fails is the grader's failure on this notebook. slots gives the kernel a
-    warm start, when the run is sandboxed."""
+    warm start, when the run is sandboxed. section: where its report section is drawn, an
+    earlier one there removed first (a grading that fails draws none)."""
+    if section is not None:
+        with contextlib.suppress(OSError):  # not removable: the store's check of its stamp still holds
+            section.unlink(missing_ok=True)
     try:
         read_submission(job.notebook, job.exercise)
     except CourseError as exc:
         return error_result(job.learner, job.exercise, str(exc))
     try:
         warm = slots.handle() if slots is not None else None
-        return grade_notebook(job.notebook, job.exercise, job.learner, settings, warm=warm)
+        return grade_notebook(job.notebook, job.exercise, job.learner, settings, warm=warm, section=section)
     except Exception as exc:  # the machinery's failure on one notebook must never stop the batch
         return grader_failed(job.learner, job.exercise, f"{type(exc).__name__}: {exc}")
     finally:  # a grading process that was killed leaves its kernel behind: end it
@@ -51,13 +59,20 @@ def grade_job(job: Job, settings: Settings, slots: WarmSlots | None = None) -> R
 @dataclass
 class Recorder:
     """A batch's results as they come: each stored at once (ResultStore.keep), told to
-    on_result, and kept in done."""
+    on_result, and kept in done. With sections, each grading also draws its notebook's report
+    section (section_for: where, beside its stored result), or a Dask worker sends it back."""
 
     store: ResultStore
     on_result: Callable[[Result], None] | None
+    sections: bool = False
     done: list[Result] = field(default_factory=list)
 
-    def record(self, result: Result, notebook_sha256: str) -> None:
+    def section_for(self, job: Job) -> Path | None:
+        return self.store.section_path(job.learner, job.exercise) if self.sections else None
+
+    def record(self, result: Result, notebook_sha256: str, section: str | None = None) -> None:
+        if section is not None:
+            self.store.keep_section(result.learner, result.exercise, section)
         self.done.append(self.store.keep(result, notebook_sha256))
         if self.on_result is not None:
             self.on_result(self.done[-1])

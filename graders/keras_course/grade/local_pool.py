@@ -6,7 +6,6 @@ both take the jobs, the settings and the recorder, and return what was recorded.
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -64,7 +63,10 @@ def run_jobs(jobs: list[Job], settings: Settings, recorder: Recorder, *, workers
     sandboxed = isolation(settings.sandbox_mode(course)) == "sandbox"
     slots = WarmSlots(settings.limits(course)["seed"]) if sandboxed and jobs else None
     try:
-        grade = functools.partial(grade_job, settings=settings, slots=slots)
+
+        def grade(job: Job) -> Result:
+            return grade_job(job, settings, slots, section=recorder.section_for(job))
+
         return grade_in_pool(jobs, recorder, grade, workers)
     finally:
         close_slots(slots)

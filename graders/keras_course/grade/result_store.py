@@ -8,6 +8,11 @@ result is kept only when all of these are the same today; a changed notebook, ch
 or changed graders are graded again, and so is a result the grader failed on
 (Result.grader_error). A kept result's score is that of its checks, at today's points: a stored
 score edited by hand does not count. Files are written atomically.
+
+With `--html-dir`, each result's report section (report/section.py: the model table and the
+figures, drawn where the export was) is kept beside it, `<exercise>.section.json`, stamped with
+the sha256 of the notebook it was drawn from: a section is used with the stored result of that
+same notebook only, and `--resume --html-dir` grades again a result kept without one.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from keras_course.grade.grader_code import code_digest
 from keras_course.grade.settings import DEFAULTS, Settings
 from keras_course.report.notices import warn
 from keras_course.report.results import Result, write_atomic
+from keras_course.report.section import Section
 from keras_course.run.real_files import opened_real
 from keras_course.run.sandbox import LEVELS
 
 RESULTS_DIR = ".keras-course-results"
+SECTION_SUFFIX = ".section.json"
 
 
 def sha256_of(path: Path) -> str:
@@ -40,6 +47,27 @@ def sha256_of(path: Path) -> str:
     except (CourseError, OSError):
         return ""
     return digest.hexdigest()
+
+
+def result_path(folder: Path, learner: str, exercise_id: str) -> Path:
+    return folder / learner / f"{exercise_id}.json"
+
+
+def section_path(folder: Path, learner: str, exercise_id: str) -> Path:
+    """Where a result's report section is kept, beside the result in the results folder."""
+    return folder / learner / f"{exercise_id}{SECTION_SUFFIX}"
+
+
+def kept_section(folder: Path, learner: str, exercise_id: str) -> Section | None:
+    """The report section kept beside a stored result in folder, if it was drawn from the
+    notebook that result was graded from."""
+    try:
+        stored = json.loads(result_path(folder, learner, exercise_id).read_text(encoding="utf-8"))
+        section = Section.from_json(section_path(folder, learner, exercise_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    same = section.notebook_sha256 == stored.get("notebook_sha256") != ""
+    return section if same else None
 
 
 def rescored(result: Result, exercise: Exercise) -> Result | None:
@@ -75,7 +103,20 @@ class ResultStore:
         }
 
     def path(self, learner: str, exercise_id: str) -> Path:
-        return self.folder / learner / f"{exercise_id}.json"
+        return result_path(self.folder, learner, exercise_id)
+
+    def section_path(self, learner: str, exercise_id: str) -> Path:
+        return section_path(self.folder, learner, exercise_id)
+
+    def section(self, learner: str, exercise_id: str) -> Section | None:
+        return kept_section(self.folder, learner, exercise_id)
+
+    def keep_section(self, learner: str, exercise_id: str, text: str) -> None:
+        """Keep a section drawn elsewhere (a Dask worker's); one that cannot be is a warning."""
+        try:
+            write_atomic(self.section_path(learner, exercise_id), text)
+        except OSError as exc:
+            warn(f"{self.section_path(learner, exercise_id)}: not stored ({exc.strerror or exc})")
 
     def settings(self, exercise_id: str) -> dict:
         """What, besides the notebook, decides the verdict: compared as JSON."""
@@ -83,9 +124,10 @@ class ResultStore:
         raw = {**self.limits, "exercise": exercise, "graders": code_digest(exercise_id)}
         return json.loads(json.dumps(raw, sort_keys=True))
 
-    def load(self, learner: str, exercise_id: str, notebook: Path) -> Result | None:
+    def load(self, learner: str, exercise_id: str, notebook: Path, section: bool = False) -> Result | None:
         """The stored result, if it was graded from this very notebook with today's settings and
-        graders, and the grader did not fail on it; scored from its checks."""
+        graders, and the grader did not fail on it (with section: and its report section is
+        kept); scored from its checks."""
         try:
             stored = json.loads(self.path(learner, exercise_id).read_text(encoding="utf-8"))
             result = Result.from_dict(stored["result"])
@@ -95,6 +137,7 @@ class ResultStore:
                 and (result.learner, result.exercise) == (learner, exercise_id)
                 and LEVELS.get(result.isolation, -1) >= LEVELS[self.isolation]
                 and not result.grader_error
+                and (not section or self.section(learner, exercise_id) is not None)
             )
             return rescored(result, self.course.exercise(exercise_id)) if same else None
         except (OSError, ValueError, KeyError, TypeError):
