@@ -31,6 +31,7 @@ from keras_course.grade.figures import exercise_figures
 from keras_course.grade.notebook_checks import export_run
 from keras_course.report.figure import Figure
 from keras_course.report.plots import CURVE_TITLE
+from keras_course.report.section import Section
 from keras_course.run.inside.kernel_cells import MAX_HISTORY_EPOCHS, MAX_HISTORY_KEYS
 from matplotlib.image import imread
 from value_cases import REFERENCES, dense, learner_file, notebook_function, predict
@@ -490,3 +491,14 @@ def test_reading_figures_imports_no_plotting_library_until_one_is_drawn():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("exercise_id", ["dollar_bills", "darts"])
+def test_a_figure_drawn_from_held_out_totals_says_so_and_keeps_it_in_its_section(drawing, exercise_id):
+    """Gradescope's report leaves out before the due date what Figure.heldout marks."""
+    figures = drawing(exercise_id).figures
+    marked = {f.title: f.heldout for f in figures}
+    assert any(marked.values()) and not all(marked.values()), marked
+    assert all(f.heldout == ("never seen" in f.title) for f in figures), marked
+    again = Section.from_json(Section(None, "", tuple(figures), "").to_json())
+    assert [f.heldout for f in again.figures] == [f.heldout for f in figures]

@@ -45,7 +45,10 @@ class ResultsFile:
     def write(self, graded: Graded) -> None:
         seconds = time.monotonic() - self.started
         extra = {"assignment": self.assignment, "isolation": graded.isolation}
-        data = results_json(graded.results, load_course(), graded.notes, graded.problems, seconds, extra)
+        course = load_course()
+        data = results_json(
+            graded.results, course, graded.notes, graded.problems, seconds, extra, graded.sections
+        )
         write_atomic(self.path, json_text(data))
 
     def failed(self, exc: BaseException) -> None:

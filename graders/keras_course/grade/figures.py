@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,15 @@ def exercise_figures(exercise_id: str, artifacts: Path | None, *, instructor: bo
             warnings.simplefilter("ignore")
             drawn.append(_drawn(draw, submission, instructor))
     return [figure for figure in drawn if figure is not None]
+
+
+def _heldout(draw: Callable[[Submission, bool], Figure]) -> Callable[[Submission, bool], Figure]:
+    """draw, whose figure comes from held-out totals, marked so (Figure.heldout)."""
+
+    def marked(submission: Submission, instructor: bool) -> Figure:
+        return replace(draw(submission, instructor), heldout=True)
+
+    return marked
 
 
 def _drawn(draw: Callable, submission: Submission, instructor: bool) -> Figure | None:
@@ -175,7 +185,7 @@ def training(submission: Submission, instructor: bool) -> Figure | None:
 
 FIGURES: dict[str, tuple[Callable[[Submission, bool], Figure | None], ...]] = {
     "meteor_orbit": (orbits,),
-    "dollar_bills": (banknotes, banknotes_confusion),
-    "darts": (darts_regions, darts_confusion),
-    "irrigation": (parcels,),
+    "dollar_bills": (banknotes, _heldout(banknotes_confusion)),
+    "darts": (darts_regions, _heldout(darts_confusion)),
+    "irrigation": (_heldout(parcels),),
 }

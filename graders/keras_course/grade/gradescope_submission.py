@@ -12,6 +12,7 @@ time limit and its grading, so the results of those graded are written before th
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from keras_course.course.config import Course, Exercise, load_course
 from keras_course.course.errors import CourseError
 from keras_course.grade.batch import not_submitted
 from keras_course.grade.grading import error_result, grade_notebook
+from keras_course.grade.html_reports import read_section
 from keras_course.grade.layouts import Found, Job, find_in_one_folder
 from keras_course.grade.settings import Settings
 from keras_course.report.results import Result
+from keras_course.report.section import Section
 from keras_course.run import container, sandbox, unprivileged
 
 # What grading needs beside a notebook's limit: this process, its grading processes' fork server
@@ -42,6 +45,7 @@ class Graded:
     graded) and the problems of the autograder's settings, for the instructor."""
 
     results: list[Result]
+    sections: dict[str, Section | None] = field(default_factory=dict)  # by exercise: drawn where graded
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     isolation: str = "none"
@@ -66,20 +70,26 @@ def grade_submission(
     graded.problems = time_problems(course, found, exercises, deadline)
     jobs = {job.exercise: job for job in found.jobs}
     for index, exercise in enumerate(exercises):
-        graded.results[index] = grade_one(course, exercises, exercise, jobs.get(exercise.id), deadline)
+        graded.results[index], graded.sections[exercise.id] = grade_one(
+            course, exercises, exercise, jobs.get(exercise.id), deadline
+        )
         on_result(graded)
     return graded
 
 
 def grade_one(
     course: Course, exercises: list[Exercise], exercise: Exercise, job: Job | None, deadline: float
-) -> Result:
-    """One exercise's notebook, graded if time is left for it; not submitted without one."""
+) -> tuple[Result, Section | None]:
+    """One exercise's notebook, graded if time is left for it, and its report section (the model
+    table and the figures, drawn where the export is); not submitted without one."""
     if job is None:
-        return not_submitted("", exercise)
+        return not_submitted("", exercise), None
     if time.monotonic() + course.timeout + NOTEBOOK_MARGIN > deadline:
-        return error_result("", exercise.id, out_of_time(course, exercises))
-    return grade_notebook(job.notebook, exercise.id, settings=Settings(sandbox="auto"))
+        return error_result("", exercise.id, out_of_time(course, exercises)), None
+    with tempfile.TemporaryDirectory(prefix="keras-course-section-") as tmp:
+        drawn = Path(tmp) / "section.json"
+        result = grade_notebook(job.notebook, exercise.id, settings=Settings(sandbox="auto"), section=drawn)
+        return result, read_section(drawn)
 
 
 def exercises_of(course: Course, assignment: str) -> list[Exercise]:

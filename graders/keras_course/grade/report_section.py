@@ -11,7 +11,7 @@ from keras_course.checks.expected import ExpectedModel
 from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.model_table import compare
 from keras_course.checks.submission import Submission
-from keras_course.course.errors import CourseError
+from keras_course.course.errors import CourseError, ExportError
 from keras_course.grade.figures import exercise_figures
 from keras_course.grade.result_store import sha256_of
 from keras_course.report.model_table import ModelTable
@@ -40,7 +40,7 @@ def draw_section(submission: Submission, expected: ExpectedModel | None, noteboo
     """The section of this graded notebook (notebook: the file it was run from, if any)."""
     try:
         table, about = model_part(submission, expected)
-    except (CourseError, MemoryError) as exc:
+    except (CourseError, ExportError, MemoryError) as exc:
         table, about = None, f"The grader could not compare your model ({type(exc).__name__}: {exc})."
     artifacts = submission.run.artifacts
     try:

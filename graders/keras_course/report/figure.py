@@ -12,6 +12,8 @@ class Figure:
     title: str
     alt: str
     png: bytes
+    heldout: bool = False  # drawn from held-out totals: shown where held-out results are (not on
+    # Gradescope before the due date, whose held-out checks are after_due_date)
 
     def data_uri(self) -> str:
         """The image inline, for a self-contained HTML file."""

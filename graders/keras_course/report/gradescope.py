@@ -17,8 +17,10 @@ from __future__ import annotations
 from dataclasses import replace
 from html import escape
 
-from keras_course.course.config import Course, Exercise
+from keras_course.course.config import Course, Exercise, load_course
+from keras_course.report.html_report import Part, learner_report
 from keras_course.report.results import CheckResult, Result, checklist_entries
+from keras_course.report.section import Section
 
 AFTER_DUE_DATE = "after_due_date"
 HIDDEN_FEEDBACK = "Checked after the due date, on data your model has never seen; shown then."
@@ -26,14 +28,21 @@ MARKS = {"error": "**!**", "passed": "✓", "failed": "✗", "pending": "…"}
 
 
 def results_json(
-    results: list[Result], course: Course, notes: list[str], problems: list[str], seconds: float, extra: dict
+    results: list[Result],
+    course: Course,
+    notes: list[str],
+    problems: list[str],
+    seconds: float,
+    extra: dict,
+    sections: dict[str, Section | None] | None = None,
 ) -> dict:
     """The whole results.json: a test per check of each result, the settings' problems as a
     failed test of no points, the held-out notice, and the checklist as the top-level output."""
     tests = [check_test(r, course.exercise(r.exercise), c) for r in results for c in r.checks]
     tests += [settings_test(problems)] if problems else []
     tests += heldout_notice(results, course)
-    text, text_format = top_output([learner_view(r, course.exercise(r.exercise)) for r in results], notes)
+    views = [learner_view(r, course.exercise(r.exercise)) for r in results]
+    text, text_format = top_output(views, notes, sections)
     return {
         "output": text,
         "output_format": text_format,
@@ -113,11 +122,28 @@ def learner_view(result: Result, exercise: Exercise) -> Result:
     return replace(result, checks=checks, score=result.score - sum(c.points for c in hidden))
 
 
-def top_output(results: list[Result], notes: list[str]) -> tuple[str, str]:
-    """The top-level output and its format: the notes, then each exercise's checklist, in Markdown."""
-    parts = [markdown(note) for note in notes if note]
-    parts += [markdown_checklist(result) for result in results]
-    return "\n\n".join(parts), "md"
+def top_output(
+    results: list[Result], notes: list[str], sections: dict[str, Section | None] | None = None
+) -> tuple[str, str]:
+    """The top-level output and its format: the learner's HTML report (report/html_report.py)
+    where the gradings drew their sections, with no figure of held-out totals (the held-out
+    checks are shown after the due date); else the notes, then each checklist, in Markdown."""
+    if sections is not None:
+        parts = [
+            Part(load_course().exercise(r.exercise), r, before_due(sections.get(r.exercise))) for r in results
+        ]
+        html = learner_report("Your report", "Your report", parts, tuple(note for note in notes if note))
+        return html, "html"
+    lines = [markdown(note) for note in notes if note]
+    lines += [markdown_checklist(result) for result in results]
+    return "\n\n".join(lines), "md"
+
+
+def before_due(section: Section | None) -> Section | None:
+    """The section without the figures drawn from held-out totals."""
+    if section is None:
+        return None
+    return replace(section, figures=tuple(f for f in section.figures if not f.heldout))
 
 
 def markdown_checklist(result: Result) -> str:

@@ -164,8 +164,8 @@ def withheld(table: ModelTable) -> str:
     return f"count them yourself: shown once {table.parameters_asked_by} passes"
 
 
-def learner_report(title: str, heading: str, parts: list[Part]) -> str:
+def learner_report(title: str, heading: str, parts: list[Part], notes: tuple[str, ...] = ()) -> str:
     """The report's HTML: title for the page, heading for its top (the learner or the notebook),
-    one part per exercise in the course's order."""
+    notes under it (how the notebooks ran), one part per exercise in the course's order."""
     template = environment().get_template("report.html.j2")
-    return template.render(title=title, heading=heading, parts=parts, policy=REPORT_POLICY)
+    return template.render(title=title, heading=heading, parts=parts, notes=notes, policy=REPORT_POLICY)

@@ -26,7 +26,12 @@ class Section:
 
     def to_json(self) -> str:
         figures = [
-            {"title": f.title, "alt": f.alt, "png": base64.b64encode(f.png).decode("ascii")}
+            {
+                "title": f.title,
+                "alt": f.alt,
+                "png": base64.b64encode(f.png).decode("ascii"),
+                "heldout": f.heldout,
+            }
             for f in self.figures
         ]
         raw = {
@@ -42,7 +47,12 @@ class Section:
         """The section that to_json wrote; ValueError, KeyError or TypeError where it is not one."""
         raw = json.loads(text)
         figures = tuple(
-            Figure(str(f["title"]), str(f["alt"]), base64.b64decode(f["png"], validate=True))
+            Figure(
+                str(f["title"]),
+                str(f["alt"]),
+                base64.b64decode(f["png"], validate=True),
+                f.get("heldout") is True,
+            )
             for f in raw["figures"]
         )
         model = ModelTable.from_dict(raw["model"]) if raw.get("model") else None
