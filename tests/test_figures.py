@@ -221,6 +221,29 @@ def test_decision_regions_carry_each_competitors_share_of_the_board(drawing, cas
     assert numbers_after(alt, "right competitor for ", " of them")[0] == pytest.approx(right, abs=1e-3)
 
 
+@pytest.mark.parametrize("rows", [slice(200, 800), slice(0, 800, 4)])
+def test_decision_regions_show_the_throws_the_notebook_trained_on(tmp_path, rows):
+    """With coord_train exported, the regions show those throws, and count the right ones among them."""
+    namespace = REFERENCES["darts"]()
+    darts = learner_file("darts.csv")
+    coords = darts[["xCoord", "yCoord"]].to_numpy()
+    namespace["coord_train"] = coords[rows]
+    (regions,) = [f for f in drawn(tmp_path, "darts", namespace) if f.title == REGIONS]
+    codes = darts.competitor.astype("category").cat.codes.to_numpy()[rows]
+    right = np.mean(np.argmax(predict(namespace["model"], coords[rows]), axis=1) == codes)
+    assert f"The {len(codes)} throws you trained on, coloured by competitor" in regions.alt
+    assert numbers_after(regions.alt, "right competitor for ", " of them")[0] == pytest.approx(
+        right, abs=1e-3
+    )
+
+
+def test_decision_regions_of_made_up_training_throws_show_every_throw_of_darts_csv(tmp_path):
+    """A coord_train that is not throws of darts.csv is not drawn as if it were: all 800 are."""
+    namespace = {**REFERENCES["darts"](), "coord_train": np.array([[0.5, 0.5], [0.1, -0.2]])}
+    (regions,) = [f for f in drawn(tmp_path, "darts", namespace) if f.title == REGIONS]
+    assert "The 800 throws of darts.csv" in regions.alt
+
+
 # irrigation -----------------------------------------------------------------------------------
 
 

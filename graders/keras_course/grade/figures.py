@@ -3,8 +3,8 @@
 - meteor_orbit: the model's twenty- and eighty-minute orbits against the scientists' y = t²;
 - dollar_bills: the pairplot of the banknotes the notebook trained on (banknotes.csv but its
   X_test), and a confusion matrix;
-- darts: the model's decision regions with the throws of darts.csv (the notebook trains on 75% of
-  them; its coord_train is not exported), and a confusion matrix;
+- darts: the model's decision regions with the throws the notebook trained on (its coord_train),
+  and a confusion matrix;
 - irrigation: the accuracy for each parcel;
 - every exercise whose model was trained: the training curve, as the notebook recorded it.
 
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_course.artifacts.history import read_history
+from keras_course.checks.feedback import CheckFailed
 from keras_course.checks.metrics import OUTPUTS
 from keras_course.checks.shared import predictions
 from keras_course.checks.submission import Submission
@@ -149,13 +150,25 @@ def _darts() -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def darts_regions(submission: Submission, instructor: bool) -> Figure:
+    """The regions, with the throws the notebook trained on (its coord_train, once it is a part
+    of darts.csv), else every throw of darts.csv."""
     throws, codes, names = _darts()
+    what = ""
+    try:
+        trained = _rows_taken(throws, submission.array("coord_train", ""))
+        throws, codes, what = (
+            throws[trained],
+            codes[trained],
+            f"the {int(trained.sum())} throws you trained on",
+        )
+    except (CheckFailed, ExportError):
+        pass  # not exported, or not throws of darts.csv: all of them, and the title says so
     centres = -1 + (np.arange(GRID) + 0.5) * 2 / GRID
     board = np.column_stack([axis.ravel() for axis in np.meshgrid(centres, centres)])
     classes = np.argmax(_predict(submission, board), axis=1).reshape(GRID, GRID)
     given = np.argmax(_predict(submission, throws), axis=1)
     held = data.heldout("darts") if instructor and data.heldout_available() else None
-    return plots.regions_plot(classes, throws, codes, given, names, held and (held.x, held.y))
+    return plots.regions_plot(classes, throws, codes, given, names, held and (held.x, held.y), what)
 
 
 def darts_confusion(submission: Submission, instructor: bool) -> Figure:

@@ -101,11 +101,14 @@ def regions_plot(
     predicted: np.ndarray,
     names: list[str],
     heldout: tuple[np.ndarray, np.ndarray] | None = None,
+    what: str = "",
 ) -> Figure:
     """The model's decision regions over [-1, 1]² (classes: the class it gives each point of a
     square grid, rows from y = -1 up), with the training throws coloured and shaped by competitor
     (codes; predicted: what the model gives each). heldout: held-out throws and their codes, drawn
-    as crosses, for the instructor's copy only."""
+    as crosses, for the instructor's copy only. what: which throws these are (default: the
+    throws of darts.csv)."""
+    what = what or f"the {len(codes)} throws of darts.csv"
     from matplotlib.colors import ListedColormap  # lazy: see report/canvas.py
 
     palette = colours(len(names))
@@ -120,9 +123,9 @@ def regions_plot(
             _throws(ax, *heldout, [f"{name}, held out" for name in names], palette, marker="x")
         ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="xCoord", ylabel="yCoord", aspect="equal")
         also = "\nand the held-out throws (×)" if heldout is not None else ""
-        ax.set_title(f"Your model's regions, with the {len(codes)} throws of darts.csv{also}")
+        ax.set_title(f"Your model's regions, with {what}{also}")
         canvas.legend(title="competitor", loc="outside lower center", ncols=len(names), frameon=False)
-        alt = _regions_alt(classes, codes, predicted, names, heldout is not None)
+        alt = _regions_alt(classes, codes, predicted, names, heldout is not None, what)
         return finished(canvas, "Your model's decision regions", alt)
 
 
@@ -138,13 +141,13 @@ def _throws(
 
 
 def _regions_alt(
-    classes: np.ndarray, codes: np.ndarray, predicted: np.ndarray, names: list[str], held: bool
+    classes: np.ndarray, codes: np.ndarray, predicted: np.ndarray, names: list[str], held: bool, what: str
 ) -> str:
     board = ", ".join(f"{name} {np.mean(classes == code):.0%}" for code, name in enumerate(names))
     right = share(int(np.sum(predicted == codes)), len(codes))
     alt = (
-        f"Your model's decision regions over [-1, 1]²: {board} of the board. The {len(codes)} throws "
-        f"of darts.csv, coloured by competitor: your model names the right competitor for {right} of them."
+        f"Your model's decision regions over [-1, 1]²: {board} of the board. {what[0].upper()}{what[1:]}, "
+        f"coloured by competitor: your model names the right competitor for {right} of them."
     )
     return alt + (" Held-out throws are drawn as crosses." if held else "")
 
