@@ -13,7 +13,7 @@ from keras_course.course.paths import GRADERS
 PACKAGE = GRADERS / "keras_course"
 # From the top down; a module may import its own layer and those below it, never one above.
 LAYERS = [
-    {"__main__", "cli", "plugin", "in_notebook", "start", "autograder"},
+    {"__main__", "cli", "cli_parser", "plugin", "in_notebook", "start", "autograder"},
     {"author", "grade"},
     {"checks"},
     {"artifacts"},
