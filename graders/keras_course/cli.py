@@ -313,7 +313,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
 def cmd_gradescope(args: argparse.Namespace) -> int:
     from keras_course.author.gradescope_zip import write_autograders  # lazy: per command (start-up)
-    from keras_course.grade.gradescope_submission import gigabytes
+    from keras_course.grade.gradescope_submission import gigabytes  # lazy: per command (start-up)
 
     wheel = Path(args.wheel) if args.wheel else None
     for made in write_autograders(Path(args.folder), wheel, args.minutes):
