@@ -8,7 +8,7 @@ the browser: no console error, no page error and no request at all (every reques
 any that is not of the pages' own files or a data: URI fails the test); every image loaded at a
 real size; the learners' table sorts on a click; every link to a learner's report resolves.
 Screenshots of a learner's report and of the dashboard are written beside the test's files and
-copied to /tmp/kc-shots/. `make test-browser` runs these tests, `make test` does not.
+copied to .cache/screenshots/ of the repository. `make test-browser` runs these tests, `make test` does not.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from html_checks import drawn_png
 from keras_course.course.config import load_course
+from keras_course.course.paths import ROOT
 from keras_course.grade.batch import not_submitted
 from keras_course.grade.html_reports import read_section, write_batch_reports
 from keras_course.report.dashboard import report_file_name
@@ -29,7 +30,7 @@ from run_here import dense_model, grade_variables
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/tmp/kc-shots")
+SHOTS = ROOT / ".cache" / "screenshots"  # git ignores .cache/
 COURSE = load_course()
 
 
@@ -192,7 +193,7 @@ def test_every_link_to_a_learners_report_resolves(reports, page):
 
 
 def test_screenshots_of_a_learners_report_and_of_the_dashboard(reports, page, tmp_path):
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.page.set_viewport_size({"width": 1100, "height": 900})
     for path, name in (
         (reports / report_file_name("Zoë Núñez 李"), "learner-report.png"),
