@@ -29,9 +29,19 @@ from pathlib import Path
 # Third-party modules only: keras_course's own read the environment when imported (paths.py's
 # KERAS_COURSE_DATASETS, say), so each grading process imports them afresh, with its own.
 PRELOAD = ["pytest", "nbclient", "jupyter_client", "nbformat", "numpy"]
+# What a grading that draws its report section imports besides (report/plots.py): about 1 s of
+# CPU per notebook, paid once by the server when a batch asks for reports (preload_reports).
+REPORT_PRELOAD = ["matplotlib", "seaborn"]
 PR_SET_PDEATHSIG = 1
 CAP_OPTION = "--cap-check-memory"  # the plugin's option: cap this process before the checks run
 _context = None
+
+
+def preload_reports() -> None:
+    """Have the server import the report's drawing libraries too, when it has not started yet:
+    a batch that draws a report section per notebook (grade --html-dir)."""
+    if _context is None:
+        PRELOAD.extend(name for name in REPORT_PRELOAD if name not in PRELOAD)
 
 
 def _context_with_preload() -> multiprocessing.context.BaseContext:

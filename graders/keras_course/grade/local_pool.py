@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from keras_course.course.config import load_course
+from keras_course.grade.grader_processes import preload_reports
 from keras_course.grade.grading import grader_failed
 from keras_course.grade.jobs import Recorder, close_slots, grade_job, stopping_on_signals
 from keras_course.grade.layouts import Job
@@ -60,6 +61,8 @@ def run_jobs(jobs: list[Job], settings: Settings, recorder: Recorder, *, workers
     kernels where runs are sandboxed; record each result as it comes. When stopped, end every
     grading process and kernel, keep the results recorded so far, and raise."""
     course = load_course()
+    if recorder.sections:
+        preload_reports()
     sandboxed = isolation(settings.sandbox_mode(course)) == "sandbox"
     slots = WarmSlots(settings.limits(course)["seed"]) if sandboxed and jobs else None
     try:
