@@ -54,7 +54,9 @@ import psutil
 from bench_isolation import plain_run
 from keras_course.course.config import load_course
 from keras_course.course.paths import EXERCISES, SOLUTIONS
-from mistakes import MISTAKES, Variant
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' catalogue
+from mistakes import MISTAKES, Variant  # noqa: E402
 
 COURSE = load_course()
 BIN = Path(sys.executable).parent
