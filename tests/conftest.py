@@ -72,9 +72,11 @@ FIRST = {
 
 
 # Under mutmut (`make mutate`), which runs a mutant's tests with -x, the cheapest tests run first,
-# so that a killed mutant costs its first failing test only: test_saved_model.py reads models,
-# test_verdicts.py grades variables it sets, test_grading.py runs whole notebooks.
-CHEAPEST_FIRST = {"test_saved_model.py": 0, "test_verdicts.py": 1, "test_grading.py": 2}
+# so that a killed mutant costs its first failing test only: test_saved_model.py and test_bounds.py
+# read models, test_values.py and test_verdicts.py grade variables they set, test_grading.py runs
+# whole notebooks.
+CHEAPEST = ["test_saved_model.py", "test_bounds.py", "test_values.py", "test_verdicts.py", "test_grading.py"]
+CHEAPEST_FIRST = {name: rank for rank, name in enumerate(CHEAPEST)}
 
 
 def pytest_collection_modifyitems(items):
