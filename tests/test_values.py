@@ -9,6 +9,7 @@ model trains.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import json
@@ -33,6 +34,7 @@ from value_cases import (
     SHRUNK,
     case_ids,
     expected_branch,
+    fix_of,
     value_checks,
 )
 
@@ -49,6 +51,14 @@ def grader(exercise: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def fix_sentence(exercise: str, check: str, variable: str) -> str:
+    """The fix the check hands the reader of variable, as the grader spells it ("" if none)."""
+    expression = fix_of(exercise, check, variable)
+    if expression is None:
+        return ""
+    return str(eval(compile(ast.Expression(expression), "<fix>", "eval"), vars(grader(exercise))))
 
 
 def check_message(exercise: str, check: str, artifacts: Path) -> str | None:
@@ -138,7 +148,10 @@ def test_a_value_check_fails_on_a_bad_value_and_names_it(references, tmp_path, c
     assert message is not None, f"{check} passed on {case}"
     assert f"`{variable}" in message, message
     file, function, start = expected_branch(case) or ("", "", "")
-    assert branch_of(file, function, start).matches(message), message
+    branch = branch_of(file, function, start)
+    assert branch.matches(message), message
+    if branch.parts[-1] is None:  # a message that ends with what the check handed it: the fix
+        assert message.endswith(fix_sentence(exercise, check, variable)), message
     assert_branches_reached(f"value:{case}", {None: message})
 
 

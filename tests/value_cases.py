@@ -62,6 +62,16 @@ def grader_checks(exercise: str) -> dict[str, list[ast.Call]]:
     }
 
 
+def fix_of(exercise: str, check: str, variable: str) -> ast.expr | None:
+    """The `fix` a check hands the reader of variable (`submission.array("coordinates", DROP)`):
+    the sentence that ends the check's message about it, as an expression of the grader."""
+    for call in grader_checks(exercise)[check]:
+        name = call.args[0] if call.args else None
+        if call.func.attr in READERS and isinstance(name, ast.Constant) and name.value == variable:
+            return call.args[1] if len(call.args) > 1 else None
+    return None
+
+
 def _reads(calls: list[ast.Call]) -> dict[str, str]:
     """The variables that the calls read with a reader, each with the first reader that reads it."""
     reads: dict[str, str] = {}
