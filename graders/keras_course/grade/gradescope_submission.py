@@ -12,7 +12,6 @@ time limit and its grading, so the results of those graded are written before th
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +20,8 @@ from pathlib import Path
 from keras_course.course.config import Course, Exercise, load_course
 from keras_course.course.errors import CourseError
 from keras_course.grade.batch import not_submitted
-from keras_course.grade.grading import error_result, grade_notebook
-from keras_course.grade.html_reports import read_section
+from keras_course.grade.grading import error_result
+from keras_course.grade.html_reports import graded_with_section
 from keras_course.grade.layouts import Found, Job, find_in_one_folder
 from keras_course.grade.settings import Settings
 from keras_course.report.results import Result
@@ -86,10 +85,7 @@ def grade_one(
         return not_submitted("", exercise), None
     if time.monotonic() + course.timeout + NOTEBOOK_MARGIN > deadline:
         return error_result("", exercise.id, out_of_time(course, exercises)), None
-    with tempfile.TemporaryDirectory(prefix="keras-course-section-") as tmp:
-        drawn = Path(tmp) / "section.json"
-        result = grade_notebook(job.notebook, exercise.id, settings=Settings(sandbox="auto"), section=drawn)
-        return result, read_section(drawn)
+    return graded_with_section(job.notebook, exercise.id, "", Settings(sandbox="auto"))
 
 
 def exercises_of(course: Course, assignment: str) -> list[Exercise]:

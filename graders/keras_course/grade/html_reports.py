@@ -41,13 +41,21 @@ def notebook_report(notebook: Path, result: Result, section: Section | None) -> 
     return learner_report(title, heading, parts_of([result], lambda _: section))
 
 
-def checked_with_report(target: Path, notebook: Path, exercise_id: str, *settings: object) -> Result:
-    """Check a notebook here (grading.grade_notebook's arguments after the notebook and its
-    exercise) and write its report to target; CourseError when it cannot be written."""
+def graded_with_section(
+    notebook: Path, exercise_id: str, *settings: object, here: bool = False
+) -> tuple[Result, Section | None]:
+    """A notebook graded (grading.grade_notebook's arguments after the notebook and its
+    exercise), and the report section its grading drew, if it drew one."""
     with tempfile.TemporaryDirectory(prefix="keras-course-report-") as tmp:
         drawn = Path(tmp) / "section.json"
-        result = grade_notebook(notebook, exercise_id, *settings, here=True, section=drawn)
-        section = read_section(drawn)
+        result = grade_notebook(notebook, exercise_id, *settings, here=here, section=drawn)
+        return result, read_section(drawn)
+
+
+def checked_with_report(target: Path, notebook: Path, exercise_id: str, *settings: object) -> Result:
+    """Check a notebook here and write its report to target; CourseError when it cannot be
+    written."""
+    result, section = graded_with_section(notebook, exercise_id, *settings, here=True)
     write_page(target, notebook_report(notebook, result, section))
     return result
 
